@@ -1,0 +1,58 @@
+/* limits.h — every size and time limit of the titan node toolkit, in one place.
+ *
+ * Programs and library modules never hard-code a limit: they include this
+ * header. A limit that a user may change is a default here and a key in the
+ * configuration (see man5/titan-config.5); the CEILING values bound what a
+ * configuration may ask for.
+ */
+#ifndef TITAN_LIMITS_H
+#define TITAN_LIMITS_H
+
+/* --- UJO codec ------------------------------------------------------- */
+
+/* Deepest container nesting the decoder accepts and the encoder produces.
+ * titanfe payloads are JSON-like documents a few levels deep; 64 leaves
+ * room for generous data while keeping the reader's state stack on the
+ * stack (a hostile "[[[[..." cannot exhaust memory or recursion). */
+#define UJO_MAX_DEPTH 64
+
+/* Largest single string/binary payload, in bytes. Bounded by the frame
+ * size anyway; this guards the tree and JSON converters that copy data. */
+#define UJO_MAX_BLOB (64u * 1024u * 1024u)
+
+/* --- framing ----------------------------------------------------------- */
+
+/* Default and ceiling for the size of one frame body (the UJO document
+ * after the 4-byte length). Checked before anything is allocated. The
+ * default is configurable (MaxFrameSize); the ceiling is not. */
+#define FRAME_MAX_DEFAULT (16u * 1024u * 1024u)
+#define FRAME_MAX_CEILING (1024u * 1024u * 1024u)
+#define FRAME_MIN_BODY 9u  /* header (7) + smallest container (2) */
+
+/* Initial size of a frame reader's buffer; it grows to the largest frame
+ * announced (never beyond the reader's maximum) and shrinks back when idle. */
+#define FRAME_READER_INITIAL (64u * 1024u)
+
+/* --- runner protocol ---------------------------------------------------- */
+
+/* Longest uid / port name / brick id string accepted in a protocol message. */
+#define TITAN_MAX_NAME 256
+
+/* --- configuration ------------------------------------------------------- */
+
+#define CFG_MAX_FILE (1024u * 1024u) /* a config file larger than this is refused */
+#define CFG_MAX_VALUE 4096u          /* longest configuration value */
+
+/* --- logging ------------------------------------------------------------- */
+
+/* One log record is written with a single write(2) of at most this many
+ * bytes, so records from several processes on one pipe never interleave
+ * (POSIX guarantees atomic pipe writes up to PIPE_BUF = 4096 on Linux). */
+#define LOG_LINE_MAX 4096
+
+/* --- titan-ujo tool -------------------------------------------------------- */
+
+/* Largest input document or stream titan-ujo reads into memory. */
+#define UJO_TOOL_MAX_INPUT (256u * 1024u * 1024u)
+
+#endif
