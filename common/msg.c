@@ -53,35 +53,55 @@ static const char *printable(char *out, size_t n, const uint8_t *s, size_t len)
 
 int msg_decode(const uint8_t *body, size_t len, struct msg *m, char *err, size_t errlen)
 {
-	struct ujo_reader r;
+	struct ujo_reader *r = &m->r;
 	struct ujo_value v;
-	int rc = ujo_r_init(&r, body, len);
+	int rc = ujo_r_init(r, body, len);
 
-	if (rc == 0 && (rc = ujo_r_next(&r, &v)) == 1 && v.type != UJO_LIST)
+	if (rc == 0 && (rc = ujo_r_next(r, &v)) == 1 && v.type != UJO_LIST)
 		return fail(MSG_E_SHAPE, err, errlen, "message is a %s, not a list [type, content]", ujo_type_name(v.type));
-	if (rc == 1 && (rc = ujo_r_next(&r, &v)) == 1 && (v.type == UJO_END || !as_int64(&v, &m->type)))
+	if (rc == 1 && (rc = ujo_r_next(r, &v)) == 1 && (v.type == UJO_END || !as_int64(&v, &m->type)))
 		return fail(MSG_E_SHAPE, err, errlen, "message type is not an integer");
-	if (rc == 1 && (rc = ujo_r_next(&r, &v)) == 1) {
-		if (v.type == UJO_END) return fail(MSG_E_SHAPE, err, errlen, "message has no content");
-		rc = ujo_r_skip(&r, &v, &m->content, &m->content_len);
-		if (rc == 0 && (rc = ujo_r_next(&r, &v)) == 1 && v.type != UJO_END)
-			return fail(MSG_E_SHAPE, err, errlen, "message list has more than 2 items");
-		if (rc == 1) rc = ujo_r_next(&r, &v); /* end of document, trailing check */
-	}
-	if (rc < 0) return ujo_fail(rc, &r, err, errlen);
+	if (rc < 0) return ujo_fail(rc, r, err, errlen);
 	return 0;
 }
 
-int msg_decode_request(const struct msg *m, int64_t *count, char *err, size_t errlen)
+/* The first value of the content; a missing content is a shape error. */
+static int content_start(struct msg *m, struct ujo_value *v, char *err, size_t errlen)
 {
-	struct ujo_reader r;
+	int rc = ujo_r_next(&m->r, v);
+	if (rc < 0) return ujo_fail(rc, &m->r, err, errlen);
+	if (v->type == UJO_END) return fail(MSG_E_SHAPE, err, errlen, "message has no content");
+	return 0;
+}
+
+/* After the content: the list must close and the document end. */
+static int content_end(struct msg *m, char *err, size_t errlen)
+{
 	struct ujo_value v;
-	ujo_r_init_bare(&r, m->content, m->content_len);
-	int rc = ujo_r_next(&r, &v);
-	if (rc < 0) return ujo_fail(rc, &r, err, errlen);
+	int rc = ujo_r_next(&m->r, &v);
+	if (rc == 1 && v.type != UJO_END) return fail(MSG_E_SHAPE, err, errlen, "message list has more than 2 items");
+	if (rc == 1) rc = ujo_r_next(&m->r, &v); /* end of document: trailing bytes check */
+	if (rc < 0) return ujo_fail(rc, &m->r, err, errlen);
+	return 0;
+}
+
+int msg_content(struct msg *m, const uint8_t **raw, size_t *len, char *err, size_t errlen)
+{
+	struct ujo_value v;
+	int rc = content_start(m, &v, err, errlen);
+	if (rc) return rc;
+	if ((rc = ujo_r_skip(&m->r, &v, raw, len)) < 0) return ujo_fail(rc, &m->r, err, errlen);
+	return content_end(m, err, errlen);
+}
+
+int msg_decode_request(struct msg *m, int64_t *count, char *err, size_t errlen)
+{
+	struct ujo_value v;
+	int rc = content_start(m, &v, err, errlen);
+	if (rc) return rc;
 	if (!as_int64(&v, count) || *count < 0)
 		return fail(MSG_E_SHAPE, err, errlen, "PacketRequest content is not a non-negative integer");
-	return 0;
+	return content_end(m, err, errlen);
 }
 
 static int get_name(struct ujo_reader *r, struct msg_str *s, const char *what, char *err, size_t errlen)
@@ -97,21 +117,19 @@ static int get_name(struct ujo_reader *r, struct msg_str *s, const char *what, c
 	return 0;
 }
 
-int msg_decode_registration(const struct msg *m, struct msg_str *consumer, struct msg_str *port,
+int msg_decode_registration(struct msg *m, struct msg_str *consumer, struct msg_str *port,
 			    char *err, size_t errlen)
 {
-	struct ujo_reader r;
 	struct ujo_value v;
-	ujo_r_init_bare(&r, m->content, m->content_len);
-	int rc = ujo_r_next(&r, &v);
-	if (rc < 0) return ujo_fail(rc, &r, err, errlen);
+	int rc = content_start(m, &v, err, errlen);
+	if (rc) return rc;
 	if (v.type != UJO_LIST) return fail(MSG_E_SHAPE, err, errlen, "ConsumerRegistration content is not a list");
-	if ((rc = get_name(&r, consumer, "consumer uid", err, errlen)) < 0) return rc;
-	if ((rc = get_name(&r, port, "port name", err, errlen)) < 0) return rc;
-	rc = ujo_r_next(&r, &v);
-	if (rc < 0) return ujo_fail(rc, &r, err, errlen);
+	if ((rc = get_name(&m->r, consumer, "consumer uid", err, errlen)) < 0) return rc;
+	if ((rc = get_name(&m->r, port, "port name", err, errlen)) < 0) return rc;
+	rc = ujo_r_next(&m->r, &v);
+	if (rc < 0) return ujo_fail(rc, &m->r, err, errlen);
 	if (v.type != UJO_END) return fail(MSG_E_SHAPE, err, errlen, "ConsumerRegistration has more than 2 items");
-	return 0;
+	return content_end(m, err, errlen);
 }
 
 /* The packet keys, in titanfe's dataclass order (also the send order). */
@@ -120,10 +138,13 @@ static const char *const pkey_names[K_N] = {
 	"uid", "started", "port", "payload", "buffer", "input_entry", "input_exit", "output_entry", "output_exit",
 };
 
+static const uint8_t pkey_len[K_N] = {3, 7, 4, 7, 6, 11, 10, 12, 11};
+
 static int find_key(const struct ujo_value *k)
 {
+	if (k->type != UJO_STRING || k->subtype > UJO_STR_UTF8) return -1;
 	for (int i = 0; i < K_N; i++)
-		if (ujo_value_is_str(k, pkey_names[i])) return i;
+		if (k->len == pkey_len[i] && memcmp(k->data, pkey_names[i], k->len) == 0) return i;
 	return -1;
 }
 
@@ -169,17 +190,16 @@ static int packet_field(struct ujo_reader *r, struct msg_packet *p, int k, char 
 	}
 }
 
-int msg_decode_packet(const struct msg *m, struct msg_packet *p, char *err, size_t errlen)
+int msg_decode_packet(struct msg *m, struct msg_packet *p, char *err, size_t errlen)
 {
-	struct ujo_reader r;
+	struct ujo_reader *r = &m->r;
 	struct ujo_value k;
 	unsigned seen = 0;
 	memset(p, 0, sizeof *p);
-	ujo_r_init_bare(&r, m->content, m->content_len);
-	int rc = ujo_r_next(&r, &k);
-	if (rc < 0) return ujo_fail(rc, &r, err, errlen);
+	int rc = content_start(m, &k, err, errlen);
+	if (rc) return rc;
 	if (k.type != UJO_MAP) return fail(MSG_E_SHAPE, err, errlen, "packet is not a map");
-	while ((rc = ujo_r_next(&r, &k)) == 1 && k.type != UJO_END) {
+	while ((rc = ujo_r_next(r, &k)) == 1 && k.type != UJO_END) {
 		int i = find_key(&k);
 		char name[64];
 		if (i < 0) {
@@ -188,15 +208,15 @@ int msg_decode_packet(const struct msg *m, struct msg_packet *p, char *err, size
 		}
 		if (seen & (1u << i)) return fail(MSG_E_SHAPE, err, errlen, "packet key '%s' given twice", pkey_names[i]);
 		seen |= 1u << i;
-		if ((rc = packet_field(&r, p, i, err, errlen)) < 0) return rc;
+		if ((rc = packet_field(r, p, i, err, errlen)) < 0) return rc;
 	}
-	if (rc < 0) return ujo_fail(rc, &r, err, errlen);
-	return 0;
+	if (rc < 0) return ujo_fail(rc, r, err, errlen);
+	return content_end(m, err, errlen);
 }
 
 /* --- encoders ----------------------------------------------------------- */
 
-static void key(struct ujo_writer *w, int k) { ujo_w_utf8(w, pkey_names[k], strlen(pkey_names[k])); }
+static void key(struct ujo_writer *w, int k) { ujo_w_utf8(w, pkey_names[k], pkey_len[k]); }
 
 static void put_time(struct ujo_writer *w, int k, const struct msg_time *t)
 {

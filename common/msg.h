@@ -29,12 +29,12 @@ enum msg_type {
 
 const char *msg_type_name(int64_t type); /* "Packet", ...; NULL if unknown */
 
-/* A decoded message: its type and the raw bytes of its content (one
- * bare UJO value inside the frame body). */
+/* A message being decoded: msg_decode reads the frame body up to the
+ * type; exactly one content function below then reads the content and
+ * checks the end of the document. One pass over the bytes in total. */
 struct msg {
 	int64_t type;
-	const uint8_t *content;
-	size_t content_len;
+	struct ujo_reader r;
 };
 
 /* A borrowed string (not NUL-terminated). */
@@ -64,19 +64,21 @@ struct msg_packet {
 	struct msg_time input_entry, input_exit, output_entry, output_exit;
 };
 
-/* Decode one frame body into type and content. Errors (< 0) are UJO
- * errors or MSG_E_SHAPE; err/errlen get a one-line reason. */
+/* Start decoding one frame body: reads the list opening and the type.
+ * Errors (< 0) are UJO errors or MSG_E_SHAPE; err gets a one-line reason. */
 #define MSG_E_SHAPE (-100)
 int msg_decode(const uint8_t *body, size_t len, struct msg *m, char *err, size_t errlen);
 
-/* Content decoders for the three message types. */
-int msg_decode_request(const struct msg *m, int64_t *count, char *err, size_t errlen);
-int msg_decode_registration(const struct msg *m, struct msg_str *consumer, struct msg_str *port,
+/* Then exactly one of these (each validates the rest of the document). */
+/* Any type: the raw bytes of the content (one bare UJO value). */
+int msg_content(struct msg *m, const uint8_t **raw, size_t *len, char *err, size_t errlen);
+int msg_decode_request(struct msg *m, int64_t *count, char *err, size_t errlen);
+int msg_decode_registration(struct msg *m, struct msg_str *consumer, struct msg_str *port,
 			    char *err, size_t errlen);
 /* Exactly titanfe's key set (older senders' subsets accepted, missing keys
  * take the dataclass defaults); unknown or repeated keys are refused, as
  * Packet(**content) refuses them. */
-int msg_decode_packet(const struct msg *m, struct msg_packet *p, char *err, size_t errlen);
+int msg_decode_packet(struct msg *m, struct msg_packet *p, char *err, size_t errlen);
 
 /* Encoders: append one frame to b. max = largest body allowed (0 =
  * FRAME_MAX_DEFAULT). Return 0 or a negative UJO/frame error. */

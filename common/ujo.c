@@ -3,6 +3,7 @@
  */
 #include "ujo.h"
 
+#include <endian.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -235,6 +236,8 @@ int ujo_w_f32(struct ujo_writer *w, float v)
 	return w_int(w, UJO_F32, x, 4);
 }
 
+int ujo_w_f32_bits(struct ujo_writer *w, uint32_t bits) { return w_int(w, UJO_F32, bits, 4); }
+
 int ujo_w_f64(struct ujo_writer *w, double v)
 {
 	uint64_t x;
@@ -395,11 +398,19 @@ int ujo_r_init_bare(struct ujo_reader *r, const void *buf, size_t len)
 
 size_t ujo_r_offset(const struct ujo_reader *r) { return (size_t)(r->p - r->start); }
 
+/* Little-endian loads; memcpy compiles to one move on any host. */
+static inline uint16_t rd16(const uint8_t *p) { uint16_t x; memcpy(&x, p, 2); return le16toh(x); }
+static inline uint32_t rd32(const uint8_t *p) { uint32_t x; memcpy(&x, p, 4); return le32toh(x); }
+static inline uint64_t rd64(const uint8_t *p) { uint64_t x; memcpy(&x, p, 8); return le64toh(x); }
+
 static uint64_t rd_le(const uint8_t *p, int n)
 {
-	uint64_t v = 0;
-	for (int i = n - 1; i >= 0; i--) v = (v << 8) | p[i];
-	return v;
+	switch (n) {
+	case 1: return p[0];
+	case 2: return rd16(p);
+	case 4: return rd32(p);
+	default: return rd64(p);
+	}
 }
 
 /* Payload size of fixed-size atomics, -1 for others. */
@@ -419,7 +430,7 @@ static void decode_fixed(struct ujo_value *v, const uint8_t *p)
 {
 	switch (v->type) {
 	case UJO_F64: { uint64_t x = rd_le(p, 8); memcpy(&v->v.f, &x, 8); break; }
-	case UJO_F32: { uint32_t x = (uint32_t)rd_le(p, 4); float f; memcpy(&f, &x, 4); v->v.f = f; break; }
+	case UJO_F32: { float f; v->f32 = (uint32_t)rd_le(p, 4); memcpy(&f, &v->f32, 4); v->v.f = f; break; }
 	case UJO_F16: v->f16 = (uint16_t)rd_le(p, 2); v->v.f = ujo_f16_to_f32(v->f16); break;
 	case UJO_I64: case UJO_UXTIME: v->v.i = (int64_t)rd_le(p, 8); break;
 	case UJO_I32: v->v.i = (int32_t)(uint32_t)rd_le(p, 4); break;
@@ -537,6 +548,8 @@ int ujo_r_next(struct ujo_reader *r, struct ujo_value *v)
 	v->raw = r->p;
 	v->data = NULL;
 	v->len = v->units = 0;
+	v->f16 = 0;
+	v->f32 = 0;
 	if (container) {
 		struct ujo_rframe *f = &r->st[r->depth++];
 		memset(f, 0, sizeof *f);

@@ -166,6 +166,7 @@ int ujo_w_u64(struct ujo_writer *w, uint64_t v);
 int ujo_w_f16(struct ujo_writer *w, float v); /* libujo-c truncation; Inf/NaN → UJO_E_VALUE */
 int ujo_w_f16_bits(struct ujo_writer *w, uint16_t bits);
 int ujo_w_f32(struct ujo_writer *w, float v);
+int ujo_w_f32_bits(struct ujo_writer *w, uint32_t bits);
 int ujo_w_f64(struct ujo_writer *w, double v);
 /* Strings: units as on the wire (see enum ujo_str_sub); data holds
  * units * unit_size bytes. For UJO_STR_C pass the text without NUL: the
@@ -201,6 +202,7 @@ struct ujo_value {
 		struct ujo_datetime dt;
 	} v;
 	uint16_t f16; /* raw bits of a float16 */
+	uint32_t f32; /* raw bits of a float32 (NaN payloads survive a round trip) */
 	/* strings/binaries: data (C strings without their NUL) */
 	const uint8_t *data;
 	size_t len;   /* bytes of data */
@@ -256,6 +258,7 @@ struct ujo_arena; /* opaque chunked allocator */
 struct ujo_node {
 	uint8_t type, subtype;
 	uint16_t f16;   /* raw float16 bits */
+	uint32_t f32;   /* raw float32 bits */
 	uint32_t ncols; /* table: columns (first ncols kids are column names) */
 	size_t n;       /* containers: number of kids (maps: 2 * pairs) */
 	union {

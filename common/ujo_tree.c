@@ -67,6 +67,7 @@ static void node_from_value(struct ujo_node *n, const struct ujo_value *v)
 	n->type = v->type;
 	n->subtype = v->subtype;
 	n->f16 = v->f16;
+	n->f32 = v->f32;
 	n->data = v->data;
 	n->len = v->len;
 	n->units = v->units;
@@ -163,7 +164,7 @@ static int write_atom(struct ujo_writer *w, const struct ujo_node *n)
 	case UJO_U32: return ujo_w_u32(w, (uint32_t)n->v.u);
 	case UJO_U64: return ujo_w_u64(w, n->v.u);
 	case UJO_F16: return ujo_w_f16_bits(w, n->f16);
-	case UJO_F32: return ujo_w_f32(w, (float)n->v.f);
+	case UJO_F32: return ujo_w_f32_bits(w, n->f32);
 	case UJO_F64: return ujo_w_f64(w, n->v.f);
 	case UJO_STRING:
 		return ujo_w_str(w, n->subtype, n->data, n->subtype == UJO_STR_C ? n->len : n->units);

@@ -100,29 +100,36 @@ static void test_request_registration_decode(void **state)
 	assert_int_equal(msg_decode_registration(&m, &c, &port, err, sizeof err), 0);
 	assert_true(c.len == 3 && memcmp(c.p, "B-1", 3) == 0);
 	assert_true(port.len == 3 && memcmp(port.p, "out", 3) == 0);
+	assert_int_equal(msg_decode(f + 4, n - 4, &m, err, sizeof err), 0);
 	assert_int_equal(msg_decode_request(&m, &count, err, sizeof err), MSG_E_SHAPE);
 	free(f);
 	f = tu_unhex(V39, &n);
 	assert_int_equal(msg_decode(f + 4, n - 4, &m, err, sizeof err), 0);
 	assert_int_equal(msg_decode_request(&m, &count, err, sizeof err), 0);
 	assert_int_equal(count, 25);
+	assert_int_equal(msg_decode(f + 4, n - 4, &m, err, sizeof err), 0);
 	assert_int_equal(msg_decode_registration(&m, &c, &port, err, sizeof err), MSG_E_SHAPE);
+	assert_int_equal(msg_decode(f + 4, n - 4, &m, err, sizeof err), 0);
+	const uint8_t *raw;
+	size_t rawlen;
+	assert_int_equal(msg_content(&m, &raw, &rawlen, err, sizeof err), 0);
+	tu_assert_hex(raw, rawlen, "051900000000000000");
 	free(f);
 }
 
 struct bad {
 	const char *name, *body, *why;
-	int which; /* 0 msg_decode fails, 1 packet decode fails, 2 registration, 3 request */
+	int which; /* 0 msg_decode fails, then fails: 1 packet, 2 registration, 3 request, 4 msg_content */
 };
 
 #define HDR "5f554a4f010000"
 #define PKT_OPEN HDR "30 051400000000000000 31"
 static const struct bad bads[] = {
 	{"map at top", HDR "3100", "not a list", 0},
-	{"one item", HDR "30 051400000000000000 00", "no content", 0},
-	{"three items", HDR "30 051500000000000000 051900000000000000 0f 00", "more than 2", 0},
+	{"one item", HDR "30 051400000000000000 00", "no content", 4},
+	{"three items", HDR "30 051500000000000000 051900000000000000 0f 00", "more than 2", 4},
 	{"string type", HDR "30 0401 01000000 61 0f 00", "not an integer", 0},
-	{"trailing garbage", HDR "30 051500000000000000 051900000000000000 00 ff", "after the end", 0},
+	{"trailing garbage", HDR "30 051500000000000000 051900000000000000 00 ff", "after the end", 4},
 	{"truncated", HDR "30 0515000000", "offset", 0},
 	{"unknown key", PKT_OPEN "0401 03000000 657669 0f 00 00", "unknown packet key 'evi'", 1},
 	{"binary key", PKT_OPEN "0401 02000000 ff00 0f 00 00", "'\\xff\\x00'", 1},
@@ -148,6 +155,8 @@ static void test_bad_messages(void **state)
 		struct msg_packet p;
 		struct msg_str a, b;
 		int64_t c;
+		const uint8_t *raw;
+		size_t rawlen;
 		char err[256] = "";
 		int rc;
 		print_message("%s\n", bads[i].name);
@@ -156,7 +165,8 @@ static void test_bad_messages(void **state)
 			assert_int_equal(rc, 0);
 			rc = bads[i].which == 1 ? msg_decode_packet(&m, &p, err, sizeof err)
 			   : bads[i].which == 2 ? msg_decode_registration(&m, &a, &b, err, sizeof err)
-						: msg_decode_request(&m, &c, err, sizeof err);
+			   : bads[i].which == 3 ? msg_decode_request(&m, &c, err, sizeof err)
+						: msg_content(&m, &raw, &rawlen, err, sizeof err);
 		}
 		assert_true(rc < 0);
 		if (!strstr(err, bads[i].why)) fail_msg("%s: error '%s' lacks '%s'", bads[i].name, err, bads[i].why);
