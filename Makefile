@@ -23,13 +23,21 @@ CPPFLAGS += -Icommon -D_GNU_SOURCE -DTITAN_VERSION='"$(VERSION)"'
 
 # Lazy (=) so that pkg-config runs only when a rule needs it, i.e. after
 # `make deps` installed the packages.
-PKG_COMMON = yaml-0.1
+# PKG_COMMON: what the modules of common/ (libtitan.a) use. Every program
+# and test links libtitan.a with these; --as-needed drops the ones a
+# program does not use.
+PKG_COMMON = yaml-0.1 libcjson libcurl libmicrohttpd libarchive
 pkgcflags = $(shell pkg-config --cflags $(1))
 pkglibs   = $(shell pkg-config --libs $(1))
-LIBS_COMMON = $(call pkglibs,$(PKG_COMMON)) -lm
+LIBS_COMMON = -Wl,--as-needed $(call pkglibs,$(PKG_COMMON)) -lm -lpthread
 
 # Per-program pkg-config packages beyond the common ones: PKG_<program> := ...
 PKG_titan-ujo :=
+PKG_titan-metrics-pipe := rdkafka
+PKG_titan-pm-httpd := sqlite3
+PKG_titan-run-brick := python3-embed libcrypto
+# Test helpers (tests/helpers/<name>.c -> build/helpers/<name>): PKG_helper_<name> := ...
+PKG_helper_mockbroker := rdkafka
 
 COMMON_SRC := $(wildcard common/*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
@@ -38,6 +46,8 @@ PROGS      := $(notdir $(wildcard cmd/*))
 BINS       := $(PROGS:%=$(BUILD)/bin/%)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNITS      := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+HELPER_SRC := $(wildcard tests/helpers/*.c)
+HELPERS    := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/helpers/%)
 BENCH_SRC  := $(wildcard bench/*/main.c)
 BENCHES    := $(BENCH_SRC:bench/%/main.c=$(BUILD)/bench/%)
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
@@ -45,13 +55,15 @@ MANPAGES   := $(wildcard man/man*/*.[1-8])
 
 # Debian 12 packages the build and the tests use (checked with dpkg first,
 # so a repeated `make test` needs no network).
-DEBS := build-essential pkg-config libyaml-dev libcmocka-dev \
+DEBS := build-essential pkg-config libyaml-dev libcmocka-dev libcjson-dev \
+	libcurl4-openssl-dev libmicrohttpd-dev libarchive-dev libsqlite3-dev \
+	librdkafka-dev kcat curl python3-dev python3-venv python3-cryptography \
 	bats bats-support bats-assert bats-file xxd \
 	clang libclang-rt-14-dev cppcheck mandoc python3
 
 .PHONY: all deps test check units asan fuzz bench lint install uninstall clean
 
-all: $(BINS) $(UNITS)
+all: $(BINS) $(UNITS) $(HELPERS)
 
 deps:
 	@missing=$$(for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -87,6 +99,10 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/*.h $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -Itests/unit $(call pkgcflags,cmocka $(PKG_COMMON)) -o $@ $< $(LIB) $(call pkglibs,cmocka) $(LIBS_COMMON)
 
+$(BUILD)/helpers/%: tests/helpers/%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) $(call pkgcflags,$(PKG_COMMON) $(PKG_helper_$*)) -o $@ $< $(LIB) $(if $(PKG_helper_$*),$(call pkglibs,$(PKG_helper_$*))) $(LIBS_COMMON)
+
 $(BUILD)/bench/%: bench/%/main.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(LIB) $(LIBS_COMMON)
@@ -98,7 +114,7 @@ test: deps
 	@$(MAKE) --no-print-directory check
 
 check: all
-	@TITAN_BIN=$(abspath $(BUILD)/bin) tests/run-tests $(BUILD)
+	@TITAN_BIN=$(abspath $(BUILD)/bin) TITAN_HELPERS=$(abspath $(BUILD)/helpers) tests/run-tests $(BUILD)
 
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan CC=gcc \
