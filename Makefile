@@ -97,7 +97,7 @@ $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/*.h $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -Itests/unit $(call pkgcflags,cmocka $(PKG_COMMON)) -o $@ $< $(LIB) $(call pkglibs,cmocka) $(LIBS_COMMON)
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -Itests/unit $(call pkgcflags,cmocka $(PKG_COMMON)) $(LDFLAGS) -o $@ $< $(LIB) $(call pkglibs,cmocka) $(LIBS_COMMON)
 
 $(BUILD)/helpers/%: tests/helpers/%.c $(LIB)
 	@mkdir -p $(@D)

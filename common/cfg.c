@@ -749,8 +749,12 @@ int cfg_load_default_or(struct cfg *c, const char *explicit_path, char *err, siz
 	if (explicit_path != NULL)
 		return cfg_load_file(c, explicit_path, err, errlen);
 	const char *path = cfg_default_path();
-	/* Only "does not exist" is skipped: an unreadable default file is a
-	 * problem the operator must hear about. */
+	const char *env = getenv(CFG_PATH_ENV);
+	/* $TITAN_CONFIG names a file as -c does: missing is an error. Only a
+	 * missing built-in default is skipped; an unreadable one is a problem
+	 * the operator must hear about. */
+	if (env && *env)
+		return cfg_load_file(c, path, err, errlen);
 	if (access(path, F_OK) < 0 && errno == ENOENT)
 		return c->nomem_ ? nomem(err, errlen) : 0;
 	return cfg_load_file(c, path, err, errlen);

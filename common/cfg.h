@@ -22,9 +22,10 @@
  * default never overrides the file (the original's -brick_folder did).
  *
  * Which file: with -c PATH (explicit_path) that file, and a missing file
- * is an error. Without -c, "$TITAN_CONFIG" if set and non-empty, else
- * /etc/titan/titan.yaml — loaded only if it exists; a missing default
- * file is not an error (c.file stays NULL, the program runs on defaults).
+ * is an error. Without -c, "$TITAN_CONFIG" if set and non-empty (missing
+ * is an error too: the operator named it), else /etc/titan/titan.yaml —
+ * loaded only if it exists; a missing default file is not an error
+ * (c.file stays NULL, the program runs on defaults).
  *
  * File rules (strict, unlike the original which printed and went on):
  * the top level is a mapping (an empty file or a lone null is "no keys");

@@ -38,6 +38,19 @@
 /* Longest uid / port name / brick id string accepted in a protocol message. */
 #define TITAN_MAX_NAME 256
 
+/* Brick runner queues: bounded in packets and bytes on both sides. The
+ * input window is the credit one input source may have outstanding
+ * (titanfe asks for 25; we ask for more, topping up at half). */
+#define RUNNER_IN_QUEUE 256
+#define RUNNER_IN_QUEUE_BYTES (64u * 1024u * 1024u)
+#define RUNNER_OUT_QUEUE 256
+#define RUNNER_OUT_QUEUE_BYTES (64u * 1024u * 1024u)
+#define RUNNER_WINDOW 64
+/* Seconds a signalled runner keeps delivering queued results. */
+#define RUNNER_DRAIN_SECONDS 10.0
+/* Largest brick definition read from a file or stdin. */
+#define RUNNER_MAX_DEFINITION (16u * 1024u * 1024u)
+
 /* --- configuration ------------------------------------------------------- */
 
 #define CFG_MAX_FILE (1024u * 1024u) /* a config file larger than this is refused */
