@@ -19,8 +19,10 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 WERROR  ?= -Werror
 WARN    := -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 $(WERROR)
-CPPFLAGS += -Icommon -D_GNU_SOURCE -DTITAN_VERSION='"$(VERSION)"'
+CPPFLAGS += -iquote common -D_GNU_SOURCE -DTITAN_VERSION='"$(VERSION)"'
 
+# -iquote, not -I: our common/limits.h must never shadow the system's
+# <limits.h> (Python's headers and libc include it with angle brackets).
 # Lazy (=) so that pkg-config runs only when a rule needs it, i.e. after
 # `make deps` installed the packages.
 # PKG_COMMON: what the modules of common/ (libtitan.a) use. Every program
@@ -97,7 +99,7 @@ $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/*.h $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -Itests/unit $(call pkgcflags,cmocka $(PKG_COMMON)) $(LDFLAGS) -o $@ $< $(LIB) $(call pkglibs,cmocka) $(LIBS_COMMON)
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -iquote tests/unit $(call pkgcflags,cmocka $(PKG_COMMON)) $(LDFLAGS) -o $@ $< $(LIB) $(call pkglibs,cmocka) $(LIBS_COMMON)
 
 $(BUILD)/helpers/%: tests/helpers/%.c $(LIB)
 	@mkdir -p $(@D)
