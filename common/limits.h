@@ -68,4 +68,42 @@
 /* Largest input document or stream titan-ujo reads into memory. */
 #define UJO_TOOL_MAX_INPUT (256u * 1024u * 1024u)
 
+/* --- http ------------------------------------------------------------------ */
+
+/* Server (httpd.h) defaults; a program may pass other values in its opts. */
+#define HTTPD_MAX_BODY_DEFAULT (1024u * 1024u) /* request body, 413 beyond */
+#define HTTPD_THREADS_DEFAULT 4                /* MHD pool threads */
+#define HTTPD_IDLE_TIMEOUT_S 30                /* idle keep-alive connection */
+#define HTTPD_MAX_CONNECTIONS 256              /* open connections at once */
+#define HTTPD_MAX_EXTRA_HEADERS 16             /* headers a handler may add */
+
+/* Client (http.h) defaults: a call never waits forever, and a response
+ * body is never buffered without bound. */
+#define HTTP_TIMEOUT_MS_DEFAULT 10000
+#define HTTP_CONNECT_TIMEOUT_MS_DEFAULT 3000
+#define HTTP_MAX_RESPONSE_DEFAULT (16u * 1024u * 1024u)
+
+/* --- package manager --------------------------------------------------------- */
+
+/* Safe extraction (archive.h), shared by titan-pm-httpd and
+ * titan-install-brick: an archive with more entries or more expanded bytes
+ * than this is refused (zip bombs), as is an entry path longer than
+ * ARC_MAX_PATH bytes or deeper than ARC_MAX_DEPTH components. */
+#define ARC_MAX_ENTRIES_DEFAULT 10000u
+#define ARC_MAX_BYTES_DEFAULT (256u * 1024u * 1024u)
+#define ARC_MAX_PATH 1024u
+#define ARC_MAX_DEPTH 32u
+
+/* titan-pm-httpd */
+#define PM_MAX_UPLOAD (64u * 1024u * 1024u)  /* POST /packages body, 413 beyond */
+#define PM_MAX_SMALL_BODY (64u * 1024u)      /* every other request body */
+#define PM_MAX_DESCRIPTION (1024u * 1024u)   /* package.yaml, description.yaml */
+#define PM_MAX_BRICKS 1000u                  /* bricks in one package */
+#define PM_MAX_CONTROLPEERS 1024u            /* registered control peers */
+#define PM_MAX_DELETE_NAMES 100u             /* ?name= values in one DELETE */
+#define PM_NOTIFY_TIMEOUT_MS 5000            /* POST .../bricks/install to a peer */
+#define PM_AUTH_TIMEOUT_MS 3000              /* the User Service admin check */
+#define PM_AUTH_CACHE_S 30                   /* how long a check result is reused */
+#define PM_AUTH_CACHE_ENTRIES 64
+
 #endif
