@@ -171,7 +171,9 @@ static int packet_field(struct ujo_reader *r, struct msg_packet *p, int k, char 
 		return 0;
 	case K_STARTED: {
 		struct msg_time t;
-		if (get_time(&v, &t)) return fail(MSG_E_SHAPE, err, errlen, "packet started is not a number");
+		/* the float range check also refuses NaN (found by fuzz_frame) */
+		if (get_time(&v, &t) || (!t.is_int && !(t.f > -9.2e18 && t.f < 9.2e18)))
+			return fail(MSG_E_SHAPE, err, errlen, "packet started is not a number of nanoseconds");
 		p->started = t.is_int ? t.ns : (int64_t)t.f;
 		return 0;
 	}

@@ -138,6 +138,8 @@ static const struct bad bads[] = {
 	{"uid int", PKT_OPEN "0401 03000000 756964 0801 00 00", "uid", 1},
 	{"buffer list", PKT_OPEN "0401 06000000 627566666572 3000 00 00", "buffer is not a map", 1},
 	{"time string", PKT_OPEN "0401 0a000000 696e7075745f65786974 0401 01000000 61 00 00", "input_exit", 1},
+	{"started NaN", PKT_OPEN "0401 07000000 73746172746564 01 000000000000f87f 00 00", "nanoseconds", 1},
+	{"started 1e300", PKT_OPEN "0401 07000000 73746172746564 01 9c0a16e0c9c0e57e 00 00", "nanoseconds", 1},
 	{"packet not map", HDR "30 051400000000000000 3000 00", "not a map", 1},
 	{"registration 1 item", HDR "30 051600000000000000 30 0401 01000000 61 00 00", "port name", 2},
 	{"registration 3 items", HDR "30 051600000000000000 30 0401 01000000 61 0401 01000000 62 0f 00 00", "more than 2", 2},
