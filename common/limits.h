@@ -105,5 +105,62 @@
 #define PM_AUTH_TIMEOUT_MS 3000              /* the User Service admin check */
 #define PM_AUTH_CACHE_S 30                   /* how long a check result is reused */
 #define PM_AUTH_CACHE_ENTRIES 64
+#define PM_MAX_ICON (1024u * 1024u)          /* <brick>.svg, served base64 */
+#define PM_MAX_ADDRESS 255u                  /* a control peer's "host:port" */
+
+/* YAML read into cJSON (json.h): nesting and value count; aliases are
+ * expanded, so the count also stops "billion laughs" documents. */
+#define JSON_YAML_MAX_DEPTH 64u
+#define JSON_YAML_MAX_NODES 100000u
+
+/* --- metrics pipe --- */
+
+/* titan-metrics-pipe reads telemetry lines of at most PIPE_BUF bytes (the
+ * runners write each with one atomic write); a longer line, newline not
+ * counted, is skipped up to its newline and counted as oversize. */
+#define METRICS_LINE_MAX 4096u
+/* Input buffer: many lines per read(2), and never more than this held. */
+#define METRICS_READ_BUF (64u * 1024u)
+/* librdkafka's local queue (queue.buffering.max.messages / .kbytes). When
+ * it is full the pipe stops reading, so back pressure goes into the FIFO
+ * and memory stays bounded while Kafka is slow or down. */
+#define METRICS_QUEUE_MSGS 100000u
+#define METRICS_QUEUE_KBYTES (32u * 1024u)
+/* Default deadline for delivering what is queued at EOF or SIGTERM, and
+ * the most --flush-timeout may ask for (s6's default kill is far sooner). */
+#define METRICS_FLUSH_S 10
+#define METRICS_FLUSH_MAX_S 3600
+/* Bytes read from the input after SIGTERM (what runners had already
+ * written into the FIFO) before the final flush. */
+#define METRICS_DRAIN_MAX (1024u * 1024u)
+/* One warning per kind (bad line, Kafka error, ...) per this many seconds;
+ * the ones in between are counted and the count is logged. */
+#define METRICS_WARN_INTERVAL_S 1
+/* --prometheus: at most this many per-brick and per-queue series (more
+ * are not tracked); a queue gauge reads 0 once its runner stopped
+ * reporting for this long (titanfe reports only non-empty queues, every
+ * 0.1 s). */
+#define METRICS_PROM_MAX_SERIES 4096u
+#define METRICS_QUEUE_STALE_MS 1000
+/* pickle.h: deepest nesting of dicts and lists the writer accepts. */
+#define PICKLE_MAX_DEPTH 64
+
+/* --- ujo schema and mapping --- */
+
+/* ujoschema.h: longest schema text (targetPort.schema), nesting of one
+ * type expression ( (..), <k -> v>, and the '*'s of one type ), references
+ * followed while building one default value (A = B; B = C; ...), and the
+ * values in one default value (stops schemas whose value would grow
+ * exponentially: A = [a = B, b = B], B = [a = C, b = C], ...). */
+#define UJS_MAX_TEXT (4u * 1024u * 1024u)
+#define UJS_MAX_NEST 64
+#define UJS_MAX_REFS 256
+#define UJS_MAX_VALUES 16384u
+/* mapping.h: rules and buffer elements of one consumer group, fields in
+ * one source or target path, nesting of object/record constants. */
+#define MAP_MAX_RULES 4096u
+#define MAP_MAX_BUFFER_ELEMENTS 1024u
+#define MAP_MAX_PATH 64u
+#define MAP_MAX_CONST_DEPTH 32
 
 #endif
