@@ -138,7 +138,7 @@ fuzz: deps
 			$(FUZZ_BUILD)/corpus-$$t tests/fuzz/corpus/$${t#fuzz_} || exit 1; \
 	done
 
-bench: $(BENCHES)
+bench: $(BENCHES) $(BINS)
 	@for b in $(BENCHES); do $$b || exit 1; done
 
 lint:
@@ -147,9 +147,16 @@ lint:
 		common cmd tests/unit bench
 	@for m in $(MANPAGES); do mandoc -T lint -W warning $$m || exit 1; done; echo "mandoc: $(words $(MANPAGES)) pages clean"
 
+PYDIR := $(PREFIX)/share/titan/python
+
 install: $(BINS)
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/titan
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/titan $(DESTDIR)$(PYDIR)
 	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)/
+	@# the brick API modules, found by titan-run-brick at <bin>/../share/titan/python;
+	@# compiled here because the runner reads .pyc files but never writes them
+	cp -R cmd/titan-run-brick/python/. $(DESTDIR)$(PYDIR)/
+	find $(DESTDIR)$(PYDIR) -name __pycache__ -prune -exec rm -rf {} +
+	/usr/bin/python3 -m compileall -q $(DESTDIR)$(PYDIR)
 	install -m 644 etc/titan.yaml $(DESTDIR)$(SYSCONFDIR)/titan/titan.yaml.example
 	@for m in $(MANPAGES); do \
 		s=$$(echo $$m | sed 's/.*\.//'); \
@@ -158,6 +165,7 @@ install: $(BINS)
 
 uninstall:
 	rm -f $(PROGS:%=$(DESTDIR)$(BINDIR)/%)
+	rm -rf $(DESTDIR)$(PYDIR)
 	rm -f $(DESTDIR)$(SYSCONFDIR)/titan/titan.yaml.example
 	@for m in $(MANPAGES); do s=$$(echo $$m | sed 's/.*\.//'); rm -f $(DESTDIR)$(MANDIR)/man$$s/$$(basename $$m); done
 
