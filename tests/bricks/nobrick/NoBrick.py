@@ -1,0 +1,5 @@
+"""A module without a Brick class."""
+
+
+class Brik:
+    pass

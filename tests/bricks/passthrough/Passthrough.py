@@ -1,0 +1,7 @@
+"""Returns every input unchanged (the default port)."""
+from titanfe.brick import BrickBase
+
+
+class Brick(BrickBase):
+    def process(self, input, port):
+        return input

@@ -1,0 +1,6 @@
+from titanfe.brick import BrickBase
+
+
+class Brick(BrickBase):
+    def process(self, input, port):
+        return "first"
