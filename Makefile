@@ -138,8 +138,10 @@ fuzz: deps
 			$(FUZZ_BUILD)/corpus-$$t tests/fuzz/corpus/$${t#fuzz_} || exit 1; \
 	done
 
-bench: $(BENCHES) $(BINS)
+BENCH_SCRIPTS := $(wildcard bench/*/run.sh)
+bench: all $(BENCHES)
 	@for b in $(BENCHES); do $$b || exit 1; done
+	@for s in $(BENCH_SCRIPTS); do $$s $(abspath $(BUILD)/bin) || exit 1; done
 
 lint:
 	cppcheck --quiet --error-exitcode=2 --enable=warning,portability,performance \
