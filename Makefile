@@ -21,8 +21,9 @@ WERROR  ?= -Werror
 WARN    := -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 $(WERROR)
 CPPFLAGS += -iquote common -D_GNU_SOURCE -DTITAN_VERSION='"$(VERSION)"'
 
-# -iquote, not -I: our common/limits.h must never shadow the system's
-# <limits.h> (Python's headers and libc include it with angle brackets).
+# -iquote: project headers are included with quotes only. (The limits
+# header is titan_limits.h: a common/limits.h shadowed glibc's <limits.h>
+# even with -iquote, through gcc's #include_next.)
 # Lazy (=) so that pkg-config runs only when a rule needs it, i.e. after
 # `make deps` installed the packages.
 # PKG_COMMON: what the modules of common/ (libtitan.a) use. Every program

@@ -33,7 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "limits.h"
+#include "titan_limits.h"
 
 struct arc_limits {
 	uint64_t max_entries; /* 0 = ARC_MAX_ENTRIES_DEFAULT */

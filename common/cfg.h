@@ -59,7 +59,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "limits.h"
+#include "titan_limits.h"
 
 #define CFG_DEFAULT_PATH "/etc/titan/titan.yaml"
 #define CFG_PATH_ENV "TITAN_CONFIG"

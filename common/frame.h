@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "limits.h"
+#include "titan_limits.h"
 #include "ujo.h"
 
 #define FRAME_LEN_SIZE 4

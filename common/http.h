@@ -27,7 +27,7 @@
 
 #include <stddef.h>
 
-#include "limits.h"
+#include "titan_limits.h"
 
 struct http_opts {
 	long timeout_ms;         /* whole call; 0 = HTTP_TIMEOUT_MS_DEFAULT */

@@ -52,7 +52,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "limits.h"
+#include "titan_limits.h"
 
 struct httpd;     /* a running server */
 struct httpd_req; /* one request, valid only during the handler call */

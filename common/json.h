@@ -23,7 +23,7 @@
 
 #include <cJSON.h>
 
-#include "limits.h"
+#include "titan_limits.h"
 
 /* Parse text[0..len) (need not be NUL-terminated). name is used in error
  * messages. An empty document gives a cJSON null. Returns NULL on error. */

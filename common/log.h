@@ -36,7 +36,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "limits.h"
+#include "titan_limits.h"
 
 enum log_level {
 	LOG_LVL_DEBUG = 0,

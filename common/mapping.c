@@ -22,7 +22,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "limits.h"
+#include "titan_limits.h"
 #include "ujoschema.h"
 
 const char *map_strerror(int code)

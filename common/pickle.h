@@ -53,7 +53,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "limits.h"
+#include "titan_limits.h"
 #include "ujo.h" /* struct ujo_buf, the toolkit's growable buffer */
 
 enum pickle_err {

@@ -35,7 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "limits.h"
+#include "titan_limits.h"
 
 /* Type codes, as on the wire. */
 enum ujo_type {

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "limits.h"
+#include "titan_limits.h"
 
 const char *ujs_strerror(int code)
 {

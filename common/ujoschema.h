@@ -33,7 +33,7 @@
  *     fail with UJS_E_VALUE (ujotypes' behaviour is unknown, §13);
  *   - a list or map type handed a default value still gives [] / {}
  *     (unknown in ujotypes, §13); as a map key type it matches nothing;
- *   - the limits of limits.h ("ujo schema and mapping") bound the text,
+ *   - the limits of titan_limits.h ("ujo schema and mapping") bound the text,
  *     the nesting and the size of the default value (UJS_E_LIMIT).
  */
 #ifndef TITAN_UJOSCHEMA_H
@@ -55,7 +55,7 @@ enum ujs_err {
 	UJS_E_TYPE = -5,      /* TypeError: default of the wrong kind, no usable object key type */
 	UJS_E_VALUE = -6,     /* ValueError: slot of a multi of 1 or >= 3, no multi alternative fits, out of range */
 	UJS_E_RECURSION = -7, /* RecursionError: a type contains itself */
-	UJS_E_LIMIT = -8,     /* a limit of limits.h was exceeded */
+	UJS_E_LIMIT = -8,     /* a limit of titan_limits.h was exceeded */
 };
 
 /* "SyntaxError", "KeyError", ... */

@@ -25,7 +25,7 @@
 #include <cJSON.h>
 
 #include "cfg.h"
-#include "limits.h"
+#include "titan_limits.h"
 #include "ujo.h"
 
 #define PROG "titan-metrics-pipe"

@@ -18,7 +18,7 @@
 
 #include <cJSON.h>
 
-#include "limits.h"
+#include "titan_limits.h"
 
 /* sysexits used by the program (documented in the man page). */
 #define PM_EX_OK 0

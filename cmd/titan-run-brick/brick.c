@@ -19,7 +19,7 @@
 #include "pyujo.h"
 
 #include <errno.h>
-#include <linux/limits.h> /* PATH_MAX (common/limits.h shadows glibc's <limits.h>) */
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>

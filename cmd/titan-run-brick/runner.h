@@ -23,7 +23,7 @@
 
 #include "cfg.h"
 #include "frame.h"
-#include "limits.h"
+#include "titan_limits.h"
 #include "msg.h"
 #include "ujo.h"
 

@@ -18,7 +18,7 @@
 
 #include "runner.h"
 
-#define LINE_MAX_BYTES 4096 /* PIPE_BUF on Linux: one atomic write per line */
+#define LINE_MAX_BYTES PIPE_BUF /* one atomic write per line */
 
 static struct {
 	int fd;          /* -1 = disabled */
