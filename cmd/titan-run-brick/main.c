@@ -27,6 +27,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: titan-run-brick [-c CONFIG] [--id R-xxxxxxxx] [--brick-folder DIR]\n"
 		"                       [--ip IP] [--port N] [--telemetry PATH|-|none] [--notify-fd N]\n"
+		"                       [--metrics per-packet|aggregate[=SECONDS]]\n"
 		"                       --definition FILE|-\n"
 		"       titan-run-brick --local BRICK [--param NAME=VALUE]... [--params FILE.json]\n"
 		"                       [--input-port NAME] [--count N] [--plain]\n"
@@ -43,6 +44,8 @@ static void usage(FILE *f)
 		"      --port N            port of the output server (default: any free port)\n"
 		"      --telemetry WHERE   metric and log lines: a FIFO or file, - for stdout, none\n"
 		"                          (default: $TITAN_TELEMETRY, else none)\n"
+		"      --metrics MODE      per-packet (default, as the original) or aggregate[=SECONDS]\n"
+		"                          (one summary line per interval, default 1 s)\n"
 		"      --notify-fd N       write a newline to fd N when ready (s6 readiness)\n"
 		"      --log-level LEVEL   debug, info, warning, error (default info)\n"
 		"      --print-config      print the effective configuration and exit\n"
@@ -56,6 +59,21 @@ struct opts {
 	bool print_config;
 };
 
+/* --metrics per-packet | aggregate[=SECONDS] */
+static int parse_metrics(const char *v)
+{
+	if (strcmp(v, "per-packet") == 0) { tele_set_aggregate(0); return 0; }
+	if (strncmp(v, "aggregate", 9) != 0) return -1;
+	double secs = 1.0;
+	if (v[9] == '=') {
+		char *end;
+		secs = strtod(v + 10, &end);
+		if (*end || !(secs >= 0.1 && secs <= 3600)) return -1;
+	} else if (v[9]) return -1;
+	tele_set_aggregate(secs);
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
@@ -63,7 +81,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{"id", required_argument, 0, 'i'}, {"brick-folder", required_argument, 0, 'b'},
 		{"ip", required_argument, 0, 'a'}, {"port", required_argument, 0, 'P'},
 		{"telemetry", required_argument, 0, 't'},
-		{"notify-fd", required_argument, 0, 'n'}, {"log-level", required_argument, 0, 'l'},
+		{"notify-fd", required_argument, 0, 'n'}, {"metrics", required_argument, 0, 'm'}, {"log-level", required_argument, 0, 'l'},
 		{"print-config", no_argument, 0, 'p'}, {"help", no_argument, 0, 'h'},
 		{"version", no_argument, 0, 'V'}, {0, 0, 0, 0},
 	};
@@ -94,6 +112,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			log_set_level((enum log_level)lvl);
 			break;
 		case 'p': o->print_config = true; break;
+		case 'm':
+			if (parse_metrics(optarg) < 0) { log_error("--metrics must be per-packet or aggregate[=SECONDS]"); return EX_USAGE_; }
+			break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("titan-run-brick %s\n", TITAN_VERSION); exit(0);
 		default: usage(stderr); return EX_USAGE_;

@@ -337,6 +337,7 @@ static void on_timer(void)
 	double now = mono_s();
 	out_tick(now);
 	in_tick(now);
+	tele_tick(now);
 	idle_check(now);
 	if (now >= R.next_queue_metrics) {
 		R.next_queue_metrics = now + 0.1;

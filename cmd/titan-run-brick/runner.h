@@ -101,6 +101,8 @@ struct tele_ids {
 int tele_open(const char *where, const struct tele_ids *ids, char *err, size_t errlen);
 void tele_close(void);
 bool tele_enabled(void);
+void tele_set_aggregate(double seconds); /* 0 = one line per call and packet (the original) */
+void tele_tick(double now);               /* I/O thread timer: aggregated summaries */
 void tele_brick_metrics(double execution_ms);
 void tele_packet_metrics(const struct rpkt *p, double execution_ms, int64_t now);
 void tele_queue_metrics(const char *queue, size_t length);

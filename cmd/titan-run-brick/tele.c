@@ -32,6 +32,16 @@ static struct {
 
 static atomic_uint_fast64_t dropped, written;
 
+/* Aggregated mode: instead of one line per process() call and per packet,
+ * one titan-brick-metrics summary per interval. The brick thread adds,
+ * the I/O thread's timer flushes. */
+static struct {
+	double interval, next;
+	pthread_mutex_t lock;
+	uint64_t calls, packets;
+	double exec_ms, exec_max_ms, travel_ms;
+} A = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
 uint64_t tele_dropped(void) { return atomic_load(&dropped); }
 bool tele_enabled(void) { return T.fd >= 0 || T.path; }
 
@@ -194,9 +204,50 @@ static void finish(struct line *l)
 	emit(l->b, l->n);
 }
 
+void tele_set_aggregate(double seconds) { A.interval = seconds; }
+
+static void aggregate(double exec_ms, bool packet, double travel_ms)
+{
+	pthread_mutex_lock(&A.lock);
+	if (packet) {
+		A.packets++;
+		A.travel_ms += travel_ms;
+	} else {
+		A.calls++;
+		A.exec_ms += exec_ms;
+		if (exec_ms > A.exec_max_ms) A.exec_max_ms = exec_ms;
+	}
+	pthread_mutex_unlock(&A.lock);
+}
+
+/* One summary line per interval, only when something happened:
+ * execution_time is the mean of the interval (so consumers of the
+ * original record still read a per-call figure), plus the counts. */
+void tele_tick(double now)
+{
+	if (!A.interval || !tele_enabled() || now < A.next) return;
+	A.next = now + A.interval;
+	pthread_mutex_lock(&A.lock);
+	uint64_t calls = A.calls, packets = A.packets;
+	double exec = A.exec_ms, max = A.exec_max_ms, travel = A.travel_ms;
+	A.calls = A.packets = 0;
+	A.exec_ms = A.exec_max_ms = A.travel_ms = 0;
+	pthread_mutex_unlock(&A.lock);
+	if (!calls && !packets) return;
+	struct line l = {.n = 0};
+	common(&l, "titan-brick-metrics");
+	rawf(&l, ",\"execution_time\":%.6f", calls ? exec / (double)calls : 0.0);
+	rawf(&l, ",\"aggregated\":true,\"interval\":%.3f", A.interval);
+	rawf(&l, ",\"calls\":%llu,\"packets\":%llu", (unsigned long long)calls, (unsigned long long)packets);
+	rawf(&l, ",\"execution_time_max\":%.6f", max);
+	rawf(&l, ",\"traveling_time_mean\":%.6f", packets ? travel / (double)packets : 0.0);
+	finish(&l);
+}
+
 void tele_brick_metrics(double execution_ms)
 {
 	if (!tele_enabled()) return;
+	if (A.interval) { aggregate(execution_ms, false, 0); return; }
 	struct line l = {.n = 0};
 	common(&l, "titan-brick-metrics");
 	rawf(&l, ",\"execution_time\":%.6f", execution_ms);
@@ -212,6 +263,7 @@ static double ms_between(struct msg_time a, struct msg_time b)
 void tele_packet_metrics(const struct rpkt *p, double execution_ms, int64_t now)
 {
 	if (!tele_enabled()) return;
+	if (A.interval) { aggregate(0, true, (double)(now - p->started) / 1e6); return; }
 	struct line l = {.n = 0};
 	common(&l, "titan-packet-metrics");
 	kv_str(&l, "packet", p->uid);

@@ -346,3 +346,38 @@ assert log["Servicename"] == "BrickRunner" and log["FlowUID"] == "F-1"
 print("ok")' "$BATS_TEST_TMPDIR/gen.tele" "$BATS_TEST_TMPDIR/sink.tele"
 	assert_output ok
 }
+
+@test "--metrics aggregate: one summary per interval instead of a line per packet" {
+	start_gm '{"connections": [{"from": "B-1", "port": "Output", "to": "B-3", "target_port": "Input"}]}'
+	RB_ARGS="--metrics aggregate=0.2" start_runner sink "$(definition B-3 sink chain_sink Sink "{\"path\": \"$BATS_TEST_TMPDIR/out\"}" '{}' '{"x": 1}')"
+	start_runner gen "$(definition B-1 gen chain_gen Generator '{"count": 300}' "{\"Output\": [$(consumer B-3 Input)]}")"
+	wait_lines "$BATS_TEST_TMPDIR/out" 300
+	sleep 0.5
+	run /usr/bin/python3 -c '
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+assert not [l for l in lines if l["content_type"] == "titan-packet-metrics"]
+summ = [l for l in lines if l["content_type"] == "titan-brick-metrics"]
+assert summ and all(l["aggregated"] and l["interval"] == 0.2 for l in summ), summ
+assert sum(l["calls"] for l in summ) == 300 and sum(l["packets"] for l in summ) == 300, summ
+assert len(summ) < 30
+print("ok")' "$BATS_TEST_TMPDIR/sink.tele"
+	assert_output ok
+	run "$RB" --metrics sometimes --definition /dev/null
+	assert_equal "$status" 64
+}
+
+@test "scaling: a group whose packets wait asks the Grid Manager for an instance, then keeps quiet" {
+	start_gm '{"connections": []}'
+	c='{"InstanceID": "B-2", "autoscale_queue_level": 5, "targetPort": {"schema": ""}, "mapping": []}'
+	start_runner gen "$(definition B-1 gen chain_gen Generator '{"count": 0, "delay": 0.001}' "{\"Output\": [$c]}")"
+	for _ in $(seq 100); do grep -q 'brickrunners/scaling' "$GM_LOG" && break; sleep 0.05; done
+	sleep 1.5
+	run /usr/bin/python3 -c '
+import json, sys
+reqs = [json.loads(l) for l in open(sys.argv[1]) if "scaling" in l]
+assert len(reqs) == 1, reqs
+assert reqs[0]["body"] == {"brickId": "B-1", "consumerId": "B-2"}, reqs
+print("ok")' "$GM_LOG"
+	assert_output ok
+}
