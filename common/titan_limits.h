@@ -46,8 +46,10 @@
 #define RUNNER_OUT_QUEUE 256
 #define RUNNER_OUT_QUEUE_BYTES (64u * 1024u * 1024u)
 #define RUNNER_WINDOW 64
-/* Seconds a signalled runner keeps delivering queued results. */
+/* Seconds a signalled runner keeps delivering queued results, and the
+ * extra seconds it then waits for a brick that does not return. */
 #define RUNNER_DRAIN_SECONDS 10.0
+#define RUNNER_JOIN_SECONDS 5
 /* Largest brick definition read from a file or stdin. */
 #define RUNNER_MAX_DEFINITION (16u * 1024u * 1024u)
 

@@ -168,7 +168,7 @@ static void send_packet(struct consumer *k, struct rpkt *p)
 	rpkt_to_msg(p, &m);
 	int rc = msg_frame_packet(&k->c->out, &m, R.cfg.max_frame_size > FRAME_MAX_CEILING ? FRAME_MAX_CEILING : (uint32_t)R.cfg.max_frame_size);
 	if (rc < 0) {
-		k->g->dropped++;
+		__atomic_fetch_add(&k->g->dropped, 1, __ATOMIC_RELAXED); /* both threads count */
 		log_error("packet not sent uid=%s consumer=%s error=\"%s\"", p->uid, k->g->def->instance_id,
 			  rc == FRAME_E_TOOBIG ? "larger than MaxFrameSize" : ujo_strerror(rc));
 		return;
@@ -249,7 +249,7 @@ int out_enqueue(struct port *p, const struct rpkt *src, const uint8_t *payload, 
 			ujo_buf_reset(&mp);
 			ujo_buf_reset(&mb);
 			if (map_apply(g->map, payload, len, buf, buflen, &mp, &mb, err, sizeof err) < 0) {
-				g->dropped++;
+				__atomic_fetch_add(&g->dropped, 1, __ATOMIC_RELAXED); /* both threads count */
 				log_warn("mapping failed, packet dropped for this consumer uid=%s consumer=%s error=\"%s\"",
 					 uid, g->def->instance_id, err);
 				continue;
@@ -263,7 +263,7 @@ int out_enqueue(struct port *p, const struct rpkt *src, const uint8_t *payload, 
 			bfl = 0;
 		}
 		struct rpkt *q = rpkt_new(uid, strlen(uid), p->name, strlen(p->name), pl, pll, bf, bfl);
-		if (!q) { g->dropped++; continue; }
+		if (!q) { __atomic_fetch_add(&g->dropped, 1, __ATOMIC_RELAXED); continue; }
 		q->started = started;
 		if (src) { q->input_entry = src->input_entry; q->input_exit = src->input_exit; }
 		q->output_entry = msg_time_ns(now_ns());
@@ -271,7 +271,7 @@ int out_enqueue(struct port *p, const struct rpkt *src, const uint8_t *payload, 
 		bool ok = wait_room(g, q->size);
 		if (ok) rq_push(&g->q, q);
 		pthread_mutex_unlock(&R.lock);
-		if (!ok) { g->dropped++; free(q); }
+		if (!ok) { __atomic_fetch_add(&g->dropped, 1, __ATOMIC_RELAXED); free(q); }
 	}
 	ujo_buf_free(&mp);
 	ujo_buf_free(&mb);

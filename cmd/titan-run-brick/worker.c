@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "brick.h"
 #include "log.h"
@@ -17,7 +19,9 @@ static pthread_mutex_t load_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t load_cv = PTHREAD_COND_INITIALIZER;
 static int load_state; /* 0 loading, 1 loaded, -1 failed */
 static char load_err[512];
-static const struct rpkt *current; /* the packet being processed (brick thread only) */
+/* The packet being processed. Thread-local: a brick's own Python threads
+ * may emit too, and for them there is no parent packet. */
+static __thread const struct rpkt *current;
 static const char **port_names;
 /* R.brick may be stopped from the I/O thread while the brick thread
  * unloads it: this lock keeps the pointer valid during brick_stop(). */
@@ -187,9 +191,18 @@ void worker_stop_inlet(void)
 	pthread_detach(t);
 }
 
+/* Wait for the brick thread. A brick stuck in process() (or teardown)
+ * must not keep a stopped runner alive forever, as the original did:
+ * after the grace time the process ends without it. */
 void worker_join(void)
 {
-	pthread_join(thread, NULL);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += (time_t)RUNNER_JOIN_SECONDS;
+	if (pthread_timedjoin_np(thread, NULL, &ts) != 0) {
+		log_error("the brick did not finish within %d s after the stop; exiting without it", RUNNER_JOIN_SECONDS);
+		_exit(R.exit_code);
+	}
 	free(port_names);
 	port_names = NULL;
 }
