@@ -120,7 +120,8 @@ check: all
 	@TITAN_BIN=$(abspath $(BUILD)/bin) TITAN_HELPERS=$(abspath $(BUILD)/helpers) tests/run-tests $(BUILD)
 
 asan: deps
-	@$(MAKE) --no-print-directory BUILD=build-asan CC=gcc \
+	@LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0 \
+	$(MAKE) --no-print-directory BUILD=build-asan CC=gcc \
 		CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
 		LDFLAGS="-fsanitize=address,undefined" check
 
