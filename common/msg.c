@@ -65,6 +65,18 @@ int msg_decode(const uint8_t *body, size_t len, struct msg *m, char *err, size_t
 	return 0;
 }
 
+int msg_decode_as(const uint8_t *body, size_t len, int64_t type, struct msg *m, char *err, size_t errlen)
+{
+	int rc = msg_decode(body, len, m, err, errlen);
+	if (rc == 0 && m->type != type) {
+		const char *got = msg_type_name(m->type);
+		if (got) return fail(MSG_E_SHAPE, err, errlen, "%s where a %s was expected", got, msg_type_name(type));
+		return fail(MSG_E_SHAPE, err, errlen, "message type %lld where a %s was expected", (long long)m->type,
+			    msg_type_name(type));
+	}
+	return rc;
+}
+
 /* The first value of the content; a missing content is a shape error. */
 static int content_start(struct msg *m, struct ujo_value *v, char *err, size_t errlen)
 {

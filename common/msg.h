@@ -68,6 +68,8 @@ struct msg_packet {
  * Errors (< 0) are UJO errors or MSG_E_SHAPE; err gets a one-line reason. */
 #define MSG_E_SHAPE (-100)
 int msg_decode(const uint8_t *body, size_t len, struct msg *m, char *err, size_t errlen);
+/* msg_decode, and the type must be `type` (else MSG_E_SHAPE naming both). */
+int msg_decode_as(const uint8_t *body, size_t len, int64_t type, struct msg *m, char *err, size_t errlen);
 
 /* Then exactly one of these (each validates the rest of the document). */
 /* Any type: the raw bytes of the content (one bare UJO value). */

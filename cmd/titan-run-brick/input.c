@@ -130,9 +130,7 @@ void in_message(struct conn *c, const uint8_t *body, uint32_t len)
 	struct msg m;
 	struct msg_packet p;
 	char err[200];
-	if (msg_decode(body, len, &m, err, sizeof err) < 0 ||
-	    (m.type != MSG_PACKET && snprintf(err, sizeof err, "message type %lld from a producer", (long long)m.type)) ||
-	    msg_decode_packet(&m, &p, err, sizeof err) < 0) {
+	if (msg_decode_as(body, len, MSG_PACKET, &m, err, sizeof err) < 0 || msg_decode_packet(&m, &p, err, sizeof err) < 0) {
 		R.bad_frames++;
 		net_close_conn(c, err);
 		return;

@@ -197,8 +197,7 @@ static void first_frame(struct conn *c, const uint8_t *body, uint32_t len)
 	struct msg m;
 	struct msg_str inst, port;
 	char err[200];
-	if (msg_decode(body, len, &m, err, sizeof err) < 0 ||
-	    (m.type != MSG_CONSUMER_REGISTRATION && snprintf(err, sizeof err, "first message is type %lld, not a ConsumerRegistration", (long long)m.type)) ||
+	if (msg_decode_as(body, len, MSG_CONSUMER_REGISTRATION, &m, err, sizeof err) < 0 ||
 	    msg_decode_registration(&m, &inst, &port, err, sizeof err) < 0) {
 		R.bad_frames++;
 		log_warn("bad first message peer=%s error=\"%s\"", c->peer, err);

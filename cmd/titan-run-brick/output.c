@@ -116,8 +116,7 @@ void out_consumer_message(struct conn *c, const uint8_t *body, uint32_t len)
 	struct msg m;
 	int64_t n;
 	char err[200];
-	if (msg_decode(body, len, &m, err, sizeof err) < 0 ||
-	    (m.type != MSG_PACKET_REQUEST && snprintf(err, sizeof err, "message type %lld from a consumer", (long long)m.type)) ||
+	if (msg_decode_as(body, len, MSG_PACKET_REQUEST, &m, err, sizeof err) < 0 ||
 	    msg_decode_request(&m, &n, err, sizeof err) < 0) {
 		R.bad_frames++;
 		net_close_conn(c, err);

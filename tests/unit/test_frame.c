@@ -109,7 +109,9 @@ static void test_request_registration_decode(void **state)
 	assert_int_equal(count, 25);
 	assert_int_equal(msg_decode(f + 4, n - 4, &m, err, sizeof err), 0);
 	assert_int_equal(msg_decode_registration(&m, &c, &port, err, sizeof err), MSG_E_SHAPE);
-	assert_int_equal(msg_decode(f + 4, n - 4, &m, err, sizeof err), 0);
+	assert_int_equal(msg_decode_as(f + 4, n - 4, MSG_PACKET, &m, err, sizeof err), MSG_E_SHAPE);
+	assert_string_equal(err, "PacketRequest where a Packet was expected");
+	assert_int_equal(msg_decode_as(f + 4, n - 4, MSG_PACKET_REQUEST, &m, err, sizeof err), 0);
 	const uint8_t *raw;
 	size_t rawlen;
 	assert_int_equal(msg_content(&m, &raw, &rawlen, err, sizeof err), 0);
