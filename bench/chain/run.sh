@@ -53,17 +53,21 @@ run_chain() { # COUNT RATE -> summary in $tmp/summary.json
 	start gen "$(definition B-1 bench_gen Gen "{\"count\": $1, \"rate\": $2}" "{\"Output\": [$(consumer B-2)]}" '{}')"
 	# peak RSS (VmHWM) of each runner, sampled while it lives: the
 	# generator exits by itself once its packets are delivered
-	declare -A hwm=([gen]=0 [pass]=0 [sink]=0)
+	# and the most anonymous memory (RssAnon): the part that is really
+	# per runner, as library pages are shared by every runner on a node
+	declare -A hwm=([gen]=0 [pass]=0 [sink]=0) anon=([gen]=0 [pass]=0 [sink]=0)
 	for _ in $(seq 6000); do
 		for r in gen pass sink; do
-			v=$(awk '/VmHWM/ {print $2}' "/proc/$(eval echo \$pid_$r)/status" 2>/dev/null || echo 0)
+			read -r v a < <(awk '/VmHWM/ {h=$2} /RssAnon/ {a=$2} END {print h+0, a+0}' \
+				"/proc/$(eval echo \$pid_$r)/status" 2>/dev/null || echo 0 0)
 			[ "${v:-0}" -gt "${hwm[$r]}" ] && hwm[$r]=$v
+			[ "${a:-0}" -gt "${anon[$r]}" ] && anon[$r]=$a
 		done
 		[ -s "$tmp/summary.json" ] && break
 		sleep 0.05
 	done
 	[ -s "$tmp/summary.json" ] || { echo "bench/chain: no summary" >&2; exit 1; }
-	rss="${hwm[gen]} ${hwm[pass]} ${hwm[sink]}"
+	rss="${hwm[gen]} ${hwm[pass]} ${hwm[sink]} ${anon[gen]} ${anon[pass]} ${anon[sink]}"
 	for r in gen pass sink; do kill "$(eval echo \$pid_$r)" 2>/dev/null || true; done
 	for r in gen pass sink; do wait "$(eval echo \$pid_$r)" 2>/dev/null || true; done
 }
@@ -75,5 +79,5 @@ ready_ms=$ready
 run_chain 5000 1000
 read -r p50 p99 < <(/usr/bin/python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print("%.3f %.3f" % (s["p50_ms"], s["p99_ms"]))' "$tmp/summary.json")
 set -- $rss_tput
-printf '{"bench":"chain","packets":%d,"packets_per_s":%s,"latency_rate":1000,"p50_ms":%s,"p99_ms":%s,"ready_ms":%s,"rss_kib":{"gen":%s,"pass":%s,"sink":%s},"targets":{"packets_per_s":100000,"p99_ms":2,"ready_ms":100,"rss_kib":20480}}\n' \
-	"$n" "$tput" "$p50" "$p99" "$ready_ms" "$1" "$2" "$3"
+printf '{"bench":"chain","packets":%d,"packets_per_s":%s,"latency_rate":1000,"p50_ms":%s,"p99_ms":%s,"ready_ms":%s,"rss_kib":{"gen":%s,"pass":%s,"sink":%s},"rss_anon_kib":{"gen":%s,"pass":%s,"sink":%s},"targets":{"packets_per_s":100000,"p99_ms":2,"ready_ms":100,"rss_kib":20480}}\n' \
+	"$n" "$tput" "$p50" "$p99" "$ready_ms" "$1" "$2" "$3" "$4" "$5" "$6"
