@@ -46,6 +46,7 @@ static void usage(FILE *f)
 		"                          (default: $TITAN_TELEMETRY, else none)\n"
 		"      --metrics MODE      per-packet (default, as the original) or aggregate[=SECONDS]\n"
 		"                          (one summary line per interval, default 1 s)\n"
+		"      --drain-timeout S   seconds to deliver queued results after SIGTERM (default 10)\n"
 		"      --notify-fd N       write a newline to fd N when ready (s6 readiness)\n"
 		"      --log-level LEVEL   debug, info, warning, error (default info)\n"
 		"      --print-config      print the effective configuration and exit\n"
@@ -81,13 +82,15 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{"id", required_argument, 0, 'i'}, {"brick-folder", required_argument, 0, 'b'},
 		{"ip", required_argument, 0, 'a'}, {"port", required_argument, 0, 'P'},
 		{"telemetry", required_argument, 0, 't'},
-		{"notify-fd", required_argument, 0, 'n'}, {"metrics", required_argument, 0, 'm'}, {"log-level", required_argument, 0, 'l'},
+		{"notify-fd", required_argument, 0, 'n'}, {"metrics", required_argument, 0, 'm'},
+		{"drain-timeout", required_argument, 0, 'D'}, {"log-level", required_argument, 0, 'l'},
 		{"print-config", no_argument, 0, 'p'}, {"help", no_argument, 0, 'h'},
 		{"version", no_argument, 0, 'V'}, {0, 0, 0, 0},
 	};
 	int ch, lvl;
 	char *end;
 	memset(o, 0, sizeof *o);
+	R.drain_seconds = RUNNER_DRAIN_SECONDS;
 	o->notify_fd = -1;
 	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
 		switch (ch) {
@@ -112,6 +115,13 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			log_set_level((enum log_level)lvl);
 			break;
 		case 'p': o->print_config = true; break;
+		case 'D':
+			R.drain_seconds = strtod(optarg, &end);
+			if (*end || !(R.drain_seconds >= 0.1 && R.drain_seconds <= 3600)) {
+				log_error("--drain-timeout needs seconds between 0.1 and 3600");
+				return EX_USAGE_;
+			}
+			break;
 		case 'm':
 			if (parse_metrics(optarg) < 0) { log_error("--metrics must be per-packet or aggregate[=SECONDS]"); return EX_USAGE_; }
 			break;

@@ -297,7 +297,7 @@ static bool stop_complete(void)
 	bool done = R.worker_done;
 	size_t queued = out_queued();
 	pthread_mutex_unlock(&R.lock);
-	if (!done) return R.stop_deadline && mono_s() > R.stop_deadline + 5;
+	if (!done) return R.stop_deadline && mono_s() > R.stop_deadline; /* worker_join waits a little more */
 	if (queued == 0) {
 		for (struct conn *c = R.conns; c; c = c->next)
 			if (!c->dead && c->out_off < c->out.len) return R.stop_deadline && mono_s() > R.stop_deadline;
@@ -311,7 +311,7 @@ static void on_signal(void)
 	unsigned char signo;
 	while (read(R.sigfd, &signo, 1) == 1) {
 		if (R.stopping) { log_warn("second signal: stopping now"); R.stop_deadline = mono_s() - 10; continue; }
-		begin_stop(signo == SIGINT ? "SIGINT" : "SIGTERM", RUNNER_DRAIN_SECONDS);
+		begin_stop(signo == SIGINT ? "SIGINT" : "SIGTERM", R.drain_seconds);
 	}
 }
 
@@ -326,7 +326,7 @@ static void idle_check(double now)
 	pthread_mutex_unlock(&R.lock);
 	if (!idle) { R.idle_since = 0; return; }
 	if (!R.idle_since) R.idle_since = now;
-	if (now - R.idle_since > R.def.exit_after_idle) begin_stop("Max idle time reached", RUNNER_DRAIN_SECONDS);
+	if (now - R.idle_since > R.def.exit_after_idle) begin_stop("Max idle time reached", R.drain_seconds);
 }
 
 static void on_timer(void)

@@ -187,6 +187,7 @@ struct runner {
 	bool stopping;         /* I/O thread: shutdown started */
 	bool gm_deregistered;
 	double stop_deadline;
+	double drain_seconds; /* --drain-timeout */
 	struct port *ports;
 	size_t n_ports;
 	struct conn *conns;

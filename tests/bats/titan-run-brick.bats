@@ -381,3 +381,23 @@ assert reqs[0]["body"] == {"brickId": "B-1", "consumerId": "B-2"}, reqs
 print("ok")' "$GM_LOG"
 	assert_output ok
 }
+
+@test "an inlet that ignores stop_processing() cannot keep a stopped runner alive" {
+	start_gm '{"connections": []}'
+	RB_ARGS="--drain-timeout 1" start_runner st "$(definition B-1 st stubborn Stubborn '{}' "{\"Output\": [$(consumer B-2 Input)]}")"
+	sleep 0.3
+	kill -TERM "$PID_st"
+	wait_exit "$PID_st" 9
+	assert_equal "$EXIT" 0
+	unset PID_st
+}
+
+@test "a brick that never returns: the runner exits after the drain and grace time" {
+	start_gm '{"connections": []}'
+	RB_ARGS="--drain-timeout 0.5" start_runner sl "$(definition B-1 sl sleeper Sleeper '{}' "{\"Output\": [$(consumer B-2 Input)]}")"
+	kill -TERM "$PID_sl"
+	wait_exit "$PID_sl" 12
+	assert_equal "$EXIT" 0
+	grep -q 'did not finish' "$BATS_TEST_TMPDIR/sl.log"
+	unset PID_sl
+}
