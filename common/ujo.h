@@ -253,7 +253,12 @@ bool ujo_value_is_str(const struct ujo_value *v, const char *s); /* UTF-8 or C s
 /* ------------------------------------------------------------------ */
 /* Tree                                                                */
 
-struct ujo_arena; /* opaque chunked allocator */
+/* A chunked bump allocator: many small allocations freed at once (the
+ * tree's nodes, the schema model). Memory is zeroed and aligned for any
+ * type. Start with `struct ujo_arena *a = NULL`. */
+struct ujo_arena;
+void *ujo_arena_alloc(struct ujo_arena **a, size_t n);
+void ujo_arena_free(struct ujo_arena *a);
 
 struct ujo_node {
 	uint8_t type, subtype;

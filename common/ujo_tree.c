@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A chunked bump allocator: nodes are never freed one by one. */
+/* The arena (ujo.h): nodes are never freed one by one. */
 struct ujo_arena {
 	struct ujo_arena *next;
 	size_t used, cap;
@@ -15,9 +15,10 @@ struct ujo_arena {
 
 #define ARENA_CHUNK (64u * 1024u)
 
-static void *arena_alloc(struct ujo_arena **a, size_t n)
+void *ujo_arena_alloc(struct ujo_arena **a, size_t n)
 {
 	n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+	if (!n) n = sizeof(max_align_t);
 	if (!*a || (*a)->cap - (*a)->used < n) {
 		size_t cap = n > ARENA_CHUNK ? n : ARENA_CHUNK;
 		struct ujo_arena *c = malloc(sizeof *c + cap);
@@ -29,10 +30,11 @@ static void *arena_alloc(struct ujo_arena **a, size_t n)
 	}
 	void *p = (char *)(*a)->data + (*a)->used;
 	(*a)->used += n;
+	memset(p, 0, n);
 	return p;
 }
 
-static void arena_free(struct ujo_arena *a)
+void ujo_arena_free(struct ujo_arena *a)
 {
 	while (a) {
 		struct ujo_arena *n = a->next;
@@ -82,7 +84,7 @@ static int close_container(struct ujo_arena **a, struct scratch *s, size_t at)
 	c->n = n;
 	c->v.kids = NULL;
 	if (n) {
-		c->v.kids = arena_alloc(a, n * sizeof *c->v.kids);
+		c->v.kids = ujo_arena_alloc(a, n * sizeof *c->v.kids);
 		if (!c->v.kids) return UJO_E_NOMEM;
 		memcpy(c->v.kids, &s->v[at + 1], n * sizeof *c->v.kids);
 	}
@@ -117,7 +119,7 @@ static int tree_parse(struct ujo_tree *t, struct ujo_reader *r, int rc, size_t *
 	memset(t, 0, sizeof *t);
 	if (rc == 0) rc = build(t, r, &s);
 	if (rc == 0 && s.len == 1) {
-		t->root = arena_alloc(&t->arena, sizeof *t->root);
+		t->root = ujo_arena_alloc(&t->arena, sizeof *t->root);
 		if (t->root) *t->root = s.v[0];
 		else rc = UJO_E_NOMEM;
 	} else if (rc == 0) rc = UJO_E_STATE;
@@ -145,7 +147,7 @@ int ujo_tree_parse_bare(struct ujo_tree *t, const void *buf, size_t len, size_t 
 
 void ujo_tree_free(struct ujo_tree *t)
 {
-	arena_free(t->arena);
+	ujo_arena_free(t->arena);
 	t->arena = NULL;
 	t->root = NULL;
 }

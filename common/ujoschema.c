@@ -33,44 +33,6 @@ const char *ujs_strerror(int code)
 }
 
 /* ------------------------------------------------------------------ */
-/* Arena: everything of one model (or one evaluation) is freed at once. */
-
-struct chunk {
-	struct chunk *next;
-	size_t used, cap;
-	max_align_t data[];
-};
-
-#define CHUNK_SIZE (32u * 1024u)
-
-static void *ar_alloc(struct chunk **a, size_t n)
-{
-	n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
-	if (!n) n = sizeof(max_align_t);
-	if (!*a || (*a)->cap - (*a)->used < n) {
-		size_t cap = n > CHUNK_SIZE ? n : CHUNK_SIZE;
-		struct chunk *c = malloc(sizeof *c + cap);
-		if (!c) return NULL;
-		c->next = *a;
-		c->used = 0;
-		c->cap = cap;
-		*a = c;
-	}
-	void *p = (char *)(*a)->data + (*a)->used;
-	(*a)->used += n;
-	memset(p, 0, n);
-	return p;
-}
-
-static void ar_free(struct chunk *a)
-{
-	while (a) {
-		struct chunk *n = a->next;
-		free(a);
-		a = n;
-	}
-}
-
 /* ------------------------------------------------------------------ */
 /* Numbers in the C locale, and Python's str() of a float.              */
 
@@ -248,7 +210,7 @@ struct def {
 };
 
 struct ujs_schema {
-	struct chunk *arena;
+	struct ujo_arena *arena;
 	struct def *defs; /* in text order, duplicates included */
 	size_t ndefs;
 	uint32_t *slots;  /* hash: 1 + index of the LAST definition of a name; 0 empty */
@@ -279,7 +241,7 @@ static int build_index(struct ujs_schema *s)
 {
 	size_t cap = 16;
 	while (cap < 2 * s->ndefs + 2) cap *= 2;
-	s->slots = ar_alloc(&s->arena, cap * sizeof *s->slots);
+	s->slots = ujo_arena_alloc(&s->arena, cap * sizeof *s->slots);
 	if (!s->slots) return UJS_E_NOMEM;
 	s->nslots = cap;
 	for (size_t k = 0; k < s->ndefs; k++) {
@@ -308,7 +270,7 @@ size_t ujs_count(const struct ujs_schema *s) { return s ? s->nnames : 0; }
 void ujs_free(struct ujs_schema *s)
 {
 	if (!s) return;
-	ar_free(s->arena);
+	ujo_arena_free(s->arena);
 	free(s);
 }
 
@@ -556,7 +518,7 @@ static int atom_of(const char *s, size_t n)
 
 static struct ty *new_ty(struct parser *ps, int kind)
 {
-	struct ty *t = ar_alloc(&ps->s->arena, sizeof *t);
+	struct ty *t = ujo_arena_alloc(&ps->s->arena, sizeof *t);
 	if (!t) { ps->rc = UJS_E_NOMEM; return NULL; }
 	t->kind = (uint8_t)kind;
 	return t;
@@ -659,7 +621,7 @@ static struct ty *parse_type(struct parser *ps)
 			p_next(ps);
 		}
 		if (p_expect(ps, T_RPAREN) || !(t = new_ty(ps, TY_MULTI)) ||
-		    !(t->items = ar_alloc(&ps->s->arena, n * sizeof *t->items))) {
+		    !(t->items = ujo_arena_alloc(&ps->s->arena, n * sizeof *t->items))) {
 			if (!ps->rc) ps->rc = UJS_E_NOMEM;
 			free(heap);
 			return NULL;
@@ -845,7 +807,7 @@ static int parse_record(struct parser *ps, struct def *d)
 	}
 	if (!ps->rc && !p_expect(ps, T_RBRACK) && !parse_opt_doc(ps)) p_expect(ps, T_SEMI);
 	if (!ps->rc) {
-		d->fields = ar_alloc(&ps->s->arena, n * sizeof *v);
+		d->fields = ujo_arena_alloc(&ps->s->arena, n * sizeof *v);
 		if (d->fields) memcpy(d->fields, v, n * sizeof *v);
 		else ps->rc = UJS_E_NOMEM;
 		d->n = n;
@@ -864,7 +826,7 @@ static int entry_key(struct parser *ps, struct entry *e)
 		e->klen = t->vn;
 		return 0;
 	}
-	char *k = ar_alloc(&ps->s->arena, t->n + 40);
+	char *k = ujo_arena_alloc(&ps->s->arena, t->n + 40);
 	if (!k) return ps->rc = UJS_E_NOMEM;
 	if (t->is_int) {
 		e->klen = py_int_str(t->s, t->n, k);
@@ -910,7 +872,7 @@ static int parse_object(struct parser *ps, struct def *d)
 	}
 	if (!ps->rc && !p_expect(ps, T_RBRACE) && !parse_opt_doc(ps)) p_expect(ps, T_SEMI);
 	if (!ps->rc) {
-		d->entries = ar_alloc(&ps->s->arena, n * sizeof *v);
+		d->entries = ujo_arena_alloc(&ps->s->arena, n * sizeof *v);
 		if (d->entries) memcpy(d->entries, v, n * sizeof *v);
 		else ps->rc = UJS_E_NOMEM;
 		d->n = n;
@@ -1023,7 +985,7 @@ int ujs_parse(struct ujs_schema **out, const char *text, size_t len, char *err, 
 	ps.s = calloc(1, sizeof *ps.s);
 	if (!ps.s) return UJS_E_NOMEM;
 	/* the model keeps pointers into its own copy of the text */
-	char *copy = ar_alloc(&ps.s->arena, len + 1);
+	char *copy = ujo_arena_alloc(&ps.s->arena, len + 1);
 	if (!copy) { ujs_free(ps.s); return UJS_E_NOMEM; }
 	if (len) memcpy(copy, text, len);
 	ps.start = ps.p = ps.line_start = copy;
@@ -1054,7 +1016,7 @@ int ujs_parse(struct ujs_schema **out, const char *text, size_t len, char *err, 
 	}
 	while (!ps.rc && ps.tk.t != T_EOF) parse_definition(&ps);
 	if (!ps.rc) {
-		ps.s->defs = ar_alloc(&ps.s->arena, (ps.ndefs ? ps.ndefs : 1) * sizeof *ps.defs);
+		ps.s->defs = ujo_arena_alloc(&ps.s->arena, (ps.ndefs ? ps.ndefs : 1) * sizeof *ps.defs);
 		if (!ps.s->defs) ps.rc = UJS_E_NOMEM;
 		else {
 			if (ps.ndefs) memcpy(ps.s->defs, ps.defs, ps.ndefs * sizeof *ps.defs);
@@ -1093,7 +1055,7 @@ struct val {
 
 struct ev {
 	const struct ujs_schema *s;
-	struct chunk *arena;
+	struct ujo_arena *arena;
 	uint8_t *busy; /* per definition index: being converted */
 	int refs;
 	size_t values;
@@ -1121,7 +1083,7 @@ static int nomem(struct ev *e) { return ev_fail(e, UJS_E_NOMEM, "out of memory")
 static struct val *new_val(struct ev *e, int type)
 {
 	if (++e->values > UJS_MAX_VALUES) return NULL;
-	struct val *v = ar_alloc(&e->arena, sizeof *v);
+	struct val *v = ujo_arena_alloc(&e->arena, sizeof *v);
 	if (v) v->type = (uint8_t)type;
 	return v;
 }
@@ -1582,7 +1544,7 @@ int ujs_default(const struct ujs_schema *s, const char *type_name, struct ujo_bu
 		}
 	}
 	free(e.busy);
-	ar_free(e.arena);
+	ujo_arena_free(e.arena);
 	return rc;
 }
 
