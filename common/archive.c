@@ -7,6 +7,7 @@
  * by construction rather than by checks alone.
  */
 #include "archive.h"
+#include "err.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -24,18 +25,6 @@
 #include <archive_entry.h>
 
 #define IO_CHUNK (64 * 1024)
-
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err == NULL || errlen == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* An entry name for messages: cut, and control characters replaced, so a
  * hostile name cannot garble a log line or a JSON detail. */
@@ -141,7 +130,7 @@ struct extract {
 static int entry_error(struct extract *x, const char *raw, const char *why)
 {
 	char b[160];
-	errf(x->err, x->errlen, "entry '%s': %s", shown(raw, b, sizeof b), why);
+	err_set(x->err, x->errlen, "entry '%s': %s", shown(raw, b, sizeof b), why);
 	return -1;
 }
 
@@ -219,7 +208,7 @@ static int one_entry(struct extract *x, struct archive_entry *e)
 {
 	const char *raw = archive_entry_pathname(e), *why;
 	if (++x->st.entries > x->max_entries) {
-		errf(x->err, x->errlen, "archive has more than %llu entries", (unsigned long long)x->max_entries);
+		err_set(x->err, x->errlen, "archive has more than %llu entries", (unsigned long long)x->max_entries);
 		return -1;
 	}
 	if (clean_path(raw, x->name, sizeof x->name, &why) < 0)
@@ -247,7 +236,7 @@ static int extract_all(struct extract *x)
 			return 0;
 		if (r < ARCHIVE_WARN) {
 			const char *m = archive_error_string(x->a);
-			errf(x->err, x->errlen, "not a readable zip, tar or tar.gz archive: %s", m ? m : "read error");
+			err_set(x->err, x->errlen, "not a readable zip, tar or tar.gz archive: %s", m ? m : "read error");
 			return -1;
 		}
 		if (one_entry(x, e) < 0)
@@ -276,13 +265,13 @@ static int extract_into(struct archive *a, const char *destdir, const struct arc
 	x.max_entries = lim && lim->max_entries ? lim->max_entries : ARC_MAX_ENTRIES_DEFAULT;
 	x.max_bytes = lim && lim->max_bytes ? lim->max_bytes : ARC_MAX_BYTES_DEFAULT;
 	if (mkdir(destdir, 0755) < 0) {
-		errf(err, errlen, "cannot create %s: %s", destdir, strerror(errno));
+		err_set(err, errlen, "cannot create %s: %s", destdir, strerror(errno));
 		return -1;
 	}
 	x.root = open(destdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	int r = x.root < 0 ? -1 : extract_all(&x);
 	if (x.root < 0)
-		errf(err, errlen, "cannot open %s: %s", destdir, strerror(errno));
+		err_set(err, errlen, "cannot open %s: %s", destdir, strerror(errno));
 	else
 		close(x.root);
 	if (r < 0)
@@ -297,7 +286,7 @@ int arc_extract_mem(const void *data, size_t len, const char *destdir, const str
 {
 	struct archive *a = reader_new();
 	if (a == NULL || archive_read_open_memory(a, data, len) != ARCHIVE_OK) {
-		errf(err, errlen, "not a readable zip, tar or tar.gz archive: %s",
+		err_set(err, errlen, "not a readable zip, tar or tar.gz archive: %s",
 			a && archive_error_string(a) ? archive_error_string(a) : "out of memory");
 		archive_read_free(a);
 		return -1;
@@ -312,7 +301,7 @@ int arc_extract_file(const char *path, const char *destdir, const struct arc_lim
 {
 	struct archive *a = reader_new();
 	if (a == NULL || archive_read_open_filename(a, path, IO_CHUNK) != ARCHIVE_OK) {
-		errf(err, errlen, "%s: %s", path,
+		err_set(err, errlen, "%s: %s", path,
 			a && archive_error_string(a) ? archive_error_string(a) : "out of memory");
 		archive_read_free(a);
 		return -1;
@@ -413,7 +402,7 @@ static int zip_header(struct zip *z, const char *rel, const struct stat *sb, boo
 	int r = archive_write_header(z->a, e);
 	archive_entry_free(e);
 	if (r < ARCHIVE_OK)
-		errf(z->err, z->errlen, "%s: %s", rel, archive_error_string(z->a));
+		err_set(z->err, z->errlen, "%s: %s", rel, archive_error_string(z->a));
 	return r < ARCHIVE_OK ? -1 : 0;
 }
 
@@ -421,14 +410,14 @@ static int zip_file(struct zip *z, int dirfd, const char *name, const char *rel,
 {
 	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
-		errf(z->err, z->errlen, "%s: %s", rel, strerror(errno));
+		err_set(z->err, z->errlen, "%s: %s", rel, strerror(errno));
 		return -1;
 	}
 	int r = zip_header(z, rel, sb, false);
 	ssize_t n;
 	while (r == 0 && (n = read(fd, z->buf, sizeof z->buf)) != 0) {
 		if (n < 0 || archive_write_data(z->a, z->buf, (size_t)n) != n) {
-			errf(z->err, z->errlen, "%s: %s", rel, n < 0 ? strerror(errno) : archive_error_string(z->a));
+			err_set(z->err, z->errlen, "%s: %s", rel, n < 0 ? strerror(errno) : archive_error_string(z->a));
 			r = -1;
 		}
 	}
@@ -445,27 +434,27 @@ static int zip_one(struct zip *z, int dirfd, const char *name, const char *prefi
 	if (ignored(z, name))
 		return 0;
 	if ((size_t)snprintf(rel, sizeof rel, "%s%s", prefix, name) >= sizeof rel) {
-		errf(z->err, z->errlen, "%s%s: path too long", prefix, name);
+		err_set(z->err, z->errlen, "%s%s: path too long", prefix, name);
 		return -1;
 	}
 	if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
-		errf(z->err, z->errlen, "%s: %s", rel, strerror(errno));
+		err_set(z->err, z->errlen, "%s: %s", rel, strerror(errno));
 		return -1;
 	}
 	if (S_ISREG(sb.st_mode))
 		return zip_file(z, dirfd, name, rel, &sb);
 	if (!S_ISDIR(sb.st_mode)) {
-		errf(z->err, z->errlen, "%s: not a regular file or directory", rel);
+		err_set(z->err, z->errlen, "%s: not a regular file or directory", rel);
 		return -1;
 	}
 	if (depth >= ARC_MAX_DEPTH || strlen(rel) + 2 > sizeof rel) {
-		errf(z->err, z->errlen, "%s: too deep", rel);
+		err_set(z->err, z->errlen, "%s: too deep", rel);
 		return -1;
 	}
 	strcat(rel, "/");
 	int sub = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (sub < 0) {
-		errf(z->err, z->errlen, "%s: %s", rel, strerror(errno));
+		err_set(z->err, z->errlen, "%s: %s", rel, strerror(errno));
 		return -1;
 	}
 	int r = zip_header(z, rel, &sb, true);
@@ -480,7 +469,7 @@ static int zip_tree(struct zip *z, int dirfd, const char *prefix, unsigned depth
 	size_t n = 0;
 	char **names = list_dir(dirfd, &n);
 	if (names == NULL) {
-		errf(z->err, z->errlen, "%s: cannot list: %s", *prefix ? prefix : ".", strerror(errno));
+		err_set(z->err, z->errlen, "%s: cannot list: %s", *prefix ? prefix : ".", strerror(errno));
 		return -1;
 	}
 	int r = 0;
@@ -498,7 +487,7 @@ int arc_zip_dir(const char *dir, const char *const *ignore, const char *out_path
 	struct zip *z = calloc(1, sizeof *z);
 	int root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (z == NULL || root < 0) {
-		errf(err, errlen, "%s: %s", dir, z ? strerror(errno) : "out of memory");
+		err_set(err, errlen, "%s: %s", dir, z ? strerror(errno) : "out of memory");
 		if (root >= 0)
 			close(root);
 		free(z);
@@ -510,11 +499,11 @@ int arc_zip_dir(const char *dir, const char *const *ignore, const char *out_path
 		archive_write_open_filename(z->a, out_path) == ARCHIVE_OK) {
 		r = zip_tree(z, root, "", 0);
 		if (archive_write_close(z->a) != ARCHIVE_OK && r == 0) {
-			errf(err, errlen, "%s: %s", out_path, archive_error_string(z->a));
+			err_set(err, errlen, "%s: %s", out_path, archive_error_string(z->a));
 			r = -1;
 		}
 	} else {
-		errf(err, errlen, "%s: %s", out_path,
+		err_set(err, errlen, "%s: %s", out_path,
 			z->a && archive_error_string(z->a) ? archive_error_string(z->a) : "cannot create zip");
 	}
 	archive_write_free(z->a);

@@ -1,5 +1,6 @@
 /* http.c — blocking libcurl client. The contract is in http.h. */
 #include "http.h"
+#include "err.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -14,18 +15,6 @@ struct sink {
 	size_t len, cap, max;
 	bool overflow;
 };
-
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err == NULL || errlen == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 int http_global_init(void)
 {
@@ -145,7 +134,7 @@ int http_request(const char *method, const char *url, const char *ctype, const v
 	struct curl_slist *hdrs = build_headers(ctype, opts, &ok);
 	if (c == NULL || !ok) {
 		curl_easy_cleanup(c);
-		errf(err, errlen, "%s %s: out of memory", method, url);
+		err_set(err, errlen, "%s %s: out of memory", method, url);
 		return -1;
 	}
 	char cerr[CURL_ERROR_SIZE] = "";
@@ -160,16 +149,16 @@ int http_request(const char *method, const char *url, const char *ctype, const v
 	int ret = 0;
 	if (rc != CURLE_OK) {
 		if (s.overflow)
-			errf(err, errlen, "%s %s: response body larger than %zu bytes", method, url, s.max);
+			err_set(err, errlen, "%s %s: response body larger than %zu bytes", method, url, s.max);
 		else
-			errf(err, errlen, "%s %s: %s", method, url, cerr[0] ? cerr : curl_easy_strerror(rc));
+			err_set(err, errlen, "%s %s: %s", method, url, cerr[0] ? cerr : curl_easy_strerror(rc));
 		free(s.buf);
 		ret = -1;
 	} else {
 		if (s.buf == NULL)
 			s.buf = calloc(1, 1);
 		if (s.buf == NULL) {
-			errf(err, errlen, "%s %s: out of memory", method, url);
+			err_set(err, errlen, "%s %s: out of memory", method, url);
 			ret = -1;
 		} else {
 			fill_resp(c, resp, &s);

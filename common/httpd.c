@@ -6,6 +6,7 @@
  * 0.9.75 answer "Connection: close" every time (toolchain.md §7).
  */
 #include "httpd.h"
+#include "err.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -59,18 +60,6 @@ struct httpd_req_priv {
 static struct httpd_req_priv *priv(const struct httpd_req *rq)
 {
 	return rq->priv_;
-}
-
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err == NULL || errlen == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
 }
 
 /* --- answer bookkeeping ----------------------------------------------- */
@@ -306,7 +295,7 @@ int httpd_form_part(struct httpd_req *rq, const char *name, struct httpd_part *o
 	struct MHD_PostProcessor *pp =
 		MHD_create_post_processor(priv(rq)->conn, 64 * 1024, form_iter, &w);
 	if (pp == NULL) {
-		errf(err, errlen, "the body is not multipart/form-data");
+		err_set(err, errlen, "the body is not multipart/form-data");
 		return -1;
 	}
 	enum MHD_Result r = MHD_post_process(pp, rq->body, rq->body_len);
@@ -314,14 +303,14 @@ int httpd_form_part(struct httpd_req *rq, const char *name, struct httpd_part *o
 	enum MHD_Result fin = MHD_destroy_post_processor(pp);
 	if (w.nomem || r != MHD_YES || fin != MHD_YES) {
 		httpd_part_free(out);
-		errf(err, errlen, w.nomem ? "out of memory reading the form" : "malformed multipart/form-data body");
+		err_set(err, errlen, w.nomem ? "out of memory reading the form" : "malformed multipart/form-data body");
 		return -1;
 	}
 	if (!w.found)
 		return 1;
 	if (out->data == NULL && (out->data = calloc(1, 1)) == NULL) {
 		httpd_part_free(out);
-		errf(err, errlen, "out of memory reading the form");
+		err_set(err, errlen, "out of memory reading the form");
 		return -1;
 	}
 	return 0;
@@ -559,12 +548,12 @@ static void fill_defaults(struct httpd_opts *o)
 struct httpd *httpd_start(const struct httpd_opts *o, char *err, size_t errlen)
 {
 	if (o == NULL || o->handler == NULL || o->port > 65535) {
-		errf(err, errlen, "httpd: invalid options (handler missing or port > 65535)");
+		err_set(err, errlen, "httpd: invalid options (handler missing or port > 65535)");
 		return NULL;
 	}
 	struct httpd *h = calloc(1, sizeof *h);
 	if (h == NULL) {
-		errf(err, errlen, "httpd: out of memory");
+		err_set(err, errlen, "httpd: out of memory");
 		return NULL;
 	}
 	h->o = *o;
@@ -579,14 +568,14 @@ struct httpd *httpd_start(const struct httpd_opts *o, char *err, size_t errlen)
 		struct sockaddr_storage ss;
 		int fam = parse_addr(addr, o->port, &ss);
 		if (fam < 0) {
-			errf(err, errlen, "httpd: %s is not a numeric IPv4 or IPv6 address", addr);
+			err_set(err, errlen, "httpd: %s is not a numeric IPv4 or IPv6 address", addr);
 			free(h);
 			return NULL;
 		}
 		h->d = daemon_start(h, base | (fam == AF_INET6 ? MHD_USE_IPv6 : 0), (struct sockaddr *)&ss);
 	}
 	if (h->d == NULL) {
-		errf(err, errlen, "httpd: cannot listen on %s%s%s:%u (address in use or not local?)",
+		err_set(err, errlen, "httpd: cannot listen on %s%s%s:%u (address in use or not local?)",
 			strchr(addr, ':') && addr[0] != '[' ? "[" : "", *addr ? addr : "*",
 			strchr(addr, ':') && addr[0] != '[' ? "]" : "", o->port);
 		free(h);

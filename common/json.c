@@ -1,5 +1,6 @@
 /* json.c — YAML to cJSON and typed look-ups. The rules are in json.h. */
 #include "json.h"
+#include "err.h"
 
 #include <errno.h>
 #include <math.h>
@@ -19,23 +20,11 @@ struct conv {
 	size_t errlen;
 };
 
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err == NULL || errlen == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 #define MARK(n) (unsigned long)(n)->start_mark.line + 1, (unsigned long)(n)->start_mark.column + 1
 
 static cJSON *node_error(struct conv *c, const yaml_node_t *n, const char *what)
 {
-	errf(c->err, c->errlen, "%s:%lu:%lu: %s", c->name, MARK(n), what);
+	err_set(c->err, c->errlen, "%s:%lu:%lu: %s", c->name, MARK(n), what);
 	return NULL;
 }
 
@@ -208,7 +197,7 @@ static cJSON *mapping(struct conv *c, const yaml_node_t *n, unsigned depth)
 static cJSON *convert(struct conv *c, const yaml_node_t *n, unsigned depth)
 {
 	if (n == NULL) {
-		errf(c->err, c->errlen, "%s: broken document", c->name);
+		err_set(c->err, c->errlen, "%s: broken document", c->name);
 		return NULL;
 	}
 	if (depth > JSON_YAML_MAX_DEPTH)
@@ -234,7 +223,7 @@ static cJSON *convert(struct conv *c, const yaml_node_t *n, unsigned depth)
 
 static cJSON *parse_error(const yaml_parser_t *p, const char *name, char *err, size_t errlen)
 {
-	errf(err, errlen, "%s:%lu:%lu: %s%s%s", name, (unsigned long)p->problem_mark.line + 1,
+	err_set(err, errlen, "%s:%lu:%lu: %s%s%s", name, (unsigned long)p->problem_mark.line + 1,
 		(unsigned long)p->problem_mark.column + 1, p->problem ? p->problem : "syntax error",
 		p->context ? " " : "", p->context ? p->context : "");
 	return NULL;
@@ -246,7 +235,7 @@ cJSON *json_from_yaml(const char *text, size_t len, const char *name, char *err,
 	yaml_document_t doc, more;
 	cJSON *r = NULL;
 	if (!yaml_parser_initialize(&p)) {
-		errf(err, errlen, "%s: out of memory", name);
+		err_set(err, errlen, "%s: out of memory", name);
 		return NULL;
 	}
 	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
@@ -266,7 +255,7 @@ cJSON *json_from_yaml(const char *text, size_t len, const char *name, char *err,
 			r = NULL;
 		} else {
 			if (yaml_document_get_root_node(&more) != NULL) {
-				errf(err, errlen, "%s:%lu:1: more than one YAML document", name,
+				err_set(err, errlen, "%s:%lu:1: more than one YAML document", name,
 					(unsigned long)yaml_document_get_root_node(&more)->start_mark.line + 1);
 				cJSON_Delete(r);
 				r = NULL;

@@ -4,6 +4,7 @@
  * services use). Strict like common/cfg.c: unknown keys, duplicates, wrong
  * shapes and bad values are errors "file:line:col: ...". */
 #include "pm.h"
+#include "err.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -61,16 +62,6 @@ static const struct key keys[] = {
 static const char *const builtin_ignore[] = {
 	".git", ".gitignore", ".markdownlintrc.yml", ".gitlab-ci.yml", "README.md", "doc",
 };
-
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* --- lists -------------------------------------------------------------- */
 
@@ -142,28 +133,28 @@ static bool has_ctl(const char *s)
 static int set_scalar(struct pm_cfg *c, const struct key *k, const char *v, char *err, size_t errlen)
 {
 	if (strlen(v) > CFG_MAX_VALUE || has_ctl(v))
-		return errf(err, errlen, "%s: value too long or holds control characters", k->name), -1;
+		return err_set(err, errlen, "%s: value too long or holds control characters", k->name), -1;
 	switch (k->type) {
 	case K_PORT: {
 		char *end;
 		errno = 0;
 		unsigned long p = strtoul(v, &end, 10);
 		if (!isdigit((unsigned char)*v) || *end || errno || p > 65535)
-			return errf(err, errlen, "%s: '%s' is not a port number (0-65535)", k->name, v), -1;
+			return err_set(err, errlen, "%s: '%s' is not a port number (0-65535)", k->name, v), -1;
 		c->port = (unsigned)p;
 		return 0;
 	}
 	case K_LEVEL: {
 		int l = log_level_parse(v);
 		if (l < 0)
-			return errf(err, errlen, "%s: '%s' is not one of debug, info, warning, error", k->name, v), -1;
+			return err_set(err, errlen, "%s: '%s' is not one of debug, info, warning, error", k->name, v), -1;
 		c->log_level = l;
 		return 0;
 	}
 	case K_STR: {
 		char **f = (char **)((char *)c + k->off), *d = strdup(v);
 		if (d == NULL)
-			return errf(err, errlen, "out of memory"), -1;
+			return err_set(err, errlen, "out of memory"), -1;
 		free(*f);
 		*f = d;
 		return 0;
@@ -171,7 +162,7 @@ static int set_scalar(struct pm_cfg *c, const struct key *k, const char *v, char
 	case K_LIST: {
 		struct strlist *l = (struct strlist *)((char *)c + k->off), nl = {0};
 		if (split_list(v, &nl) < 0)
-			return errf(err, errlen, "out of memory"), -1;
+			return err_set(err, errlen, "out of memory"), -1;
 		strlist_free(l);
 		*l = nl;
 		return 0;
@@ -211,12 +202,12 @@ static int file_list(struct pm_cfg *c, const struct key *k, yaml_document_t *d, 
 		const yaml_node_t *it = yaml_document_get_node(d, *i);
 		if (it == NULL || it->type != YAML_SCALAR_NODE || has_ctl((const char *)it->data.scalar.value)) {
 			strlist_free(&nl);
-			return errf(err, errlen, "%s:%lu:%lu: %s: every item must be a plain string", path,
+			return err_set(err, errlen, "%s:%lu:%lu: %s: every item must be a plain string", path,
 				       MARK(it ? it : vn), k->name), -1;
 		}
 		if (strlist_add(&nl, (const char *)it->data.scalar.value) < 0) {
 			strlist_free(&nl);
-			return errf(err, errlen, "out of memory"), -1;
+			return err_set(err, errlen, "out of memory"), -1;
 		}
 	}
 	struct strlist *l = (struct strlist *)((char *)c + k->off);
@@ -237,15 +228,15 @@ static int file_pair(struct pm_cfg *c, yaml_document_t *d, const yaml_node_pair_
 {
 	const yaml_node_t *kn = yaml_document_get_node(d, p->key), *vn = yaml_document_get_node(d, p->value);
 	if (kn->type != YAML_SCALAR_NODE)
-		return errf(err, errlen, "%s:%lu:%lu: a key must be a plain name", path, MARK(kn)), -1;
+		return err_set(err, errlen, "%s:%lu:%lu: a key must be a plain name", path, MARK(kn)), -1;
 	const char *name = (const char *)kn->data.scalar.value;
 	const struct key *k = key_find(name);
 	if (k == NULL)
-		return errf(err, errlen, "%s:%lu:%lu: unknown key '%.64s' (see titan-pm-httpd(1))", path,
+		return err_set(err, errlen, "%s:%lu:%lu: unknown key '%.64s' (see titan-pm-httpd(1))", path,
 			       MARK(kn), name), -1;
 	size_t ki = (size_t)(k - keys);
 	if (seen[ki] != NULL)
-		return errf(err, errlen, "%s:%lu:%lu: key '%s' given twice (first at line %lu)", path, MARK(kn),
+		return err_set(err, errlen, "%s:%lu:%lu: key '%s' given twice (first at line %lu)", path, MARK(kn),
 			       name, (unsigned long)seen[ki]->start_mark.line + 1), -1;
 	seen[ki] = kn;
 	if (yaml_null(vn))
@@ -253,11 +244,11 @@ static int file_pair(struct pm_cfg *c, yaml_document_t *d, const yaml_node_pair_
 	if (k->type == K_LIST && vn->type == YAML_SEQUENCE_NODE)
 		return file_list(c, k, d, vn, path, err, errlen);
 	if (vn->type != YAML_SCALAR_NODE)
-		return errf(err, errlen, "%s:%lu:%lu: %s: expected a %s", path, MARK(vn), name,
+		return err_set(err, errlen, "%s:%lu:%lu: %s: expected a %s", path, MARK(vn), name,
 			       k->type == K_LIST ? "list of strings" : "single value"), -1;
 	char inner[512];
 	if (set_scalar(c, k, (const char *)vn->data.scalar.value, inner, sizeof inner) < 0)
-		return errf(err, errlen, "%s:%lu:%lu: %s", path, MARK(vn), inner), -1;
+		return err_set(err, errlen, "%s:%lu:%lu: %s", path, MARK(vn), inner), -1;
 	return 0;
 }
 
@@ -267,7 +258,7 @@ static int load_doc(struct pm_cfg *c, yaml_document_t *d, const char *path, char
 	if (root == NULL || yaml_null(root))
 		return 0;
 	if (root->type != YAML_MAPPING_NODE)
-		return errf(err, errlen, "%s:%lu:%lu: the file must be a mapping of keys to values", path,
+		return err_set(err, errlen, "%s:%lu:%lu: the file must be a mapping of keys to values", path,
 			       MARK(root)), -1;
 	const yaml_node_t *seen[NKEYS] = {0};
 	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++)
@@ -280,7 +271,7 @@ static char *read_small_file(const char *path, size_t *len, char *err, size_t er
 {
 	FILE *f = fopen(path, "rb");
 	if (f == NULL) {
-		errf(err, errlen, "%s: %s", path, strerror(errno));
+		err_set(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
 	char *buf = malloc(CFG_MAX_FILE + 1);
@@ -288,7 +279,7 @@ static char *read_small_file(const char *path, size_t *len, char *err, size_t er
 	int bad = ferror(f);
 	fclose(f);
 	if (buf == NULL || bad || n > CFG_MAX_FILE) {
-		errf(err, errlen, "%s: %s", path, buf == NULL ? "out of memory" : bad ? "read error" : "file too large");
+		err_set(err, errlen, "%s: %s", path, buf == NULL ? "out of memory" : bad ? "read error" : "file too large");
 		free(buf);
 		return NULL;
 	}
@@ -308,7 +299,7 @@ static int load_file(struct pm_cfg *c, const char *path, char *err, size_t errle
 	yaml_parser_initialize(&p);
 	yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);
 	if (!yaml_parser_load(&p, &d)) {
-		errf(err, errlen, "%s:%lu:%lu: %s", path, (unsigned long)p.problem_mark.line + 1,
+		err_set(err, errlen, "%s:%lu:%lu: %s", path, (unsigned long)p.problem_mark.line + 1,
 			(unsigned long)p.problem_mark.column + 1, p.problem ? p.problem : "syntax error");
 	} else {
 		r = load_doc(c, &d, path, err, errlen);
@@ -338,7 +329,7 @@ static int load_env(struct pm_cfg *c, char *err, size_t errlen)
 		if (v == NULL)
 			continue;
 		if (set_scalar(c, &keys[i], v, inner, sizeof inner) < 0)
-			return errf(err, errlen, "%s: %s", name, inner), -1;
+			return err_set(err, errlen, "%s: %s", name, inner), -1;
 	}
 	return 0;
 }
@@ -367,19 +358,19 @@ static bool plain_file_name(const char *s)
 static int check(struct pm_cfg *c, char *err, size_t errlen)
 {
 	if (looks_like_mongodb(c->database))
-		return errf(err, errlen,
+		return err_set(err, errlen,
 			       "database: '%s' looks like a MongoDB address; titan-pm-httpd keeps its metadata "
 			       "in SQLite: give a file path or leave it empty (<package-folder>/pm.sqlite)",
 			       c->database), -1;
 	if (!plain_file_name(c->package_description) || !plain_file_name(c->brick_description))
-		return errf(err, errlen, "package-description and brick-description must be plain file names"), -1;
+		return err_set(err, errlen, "package-description and brick-description must be plain file names"), -1;
 	if (*c->user_manager && strncmp(c->user_manager, "http://", 7) != 0 &&
 		strncmp(c->user_manager, "https://", 8) != 0)
-		return errf(err, errlen, "user-manager: '%s' is not an http:// or https:// URL", c->user_manager), -1;
+		return err_set(err, errlen, "user-manager: '%s' is not an http:// or https:// URL", c->user_manager), -1;
 	if (c->user_check_path[0] != '/')
-		return errf(err, errlen, "user-check-path: '%s' must start with '/'", c->user_check_path), -1;
+		return err_set(err, errlen, "user-check-path: '%s' must start with '/'", c->user_check_path), -1;
 	if (*c->package_folder == '\0')
-		return errf(err, errlen, "package-folder must not be empty"), -1;
+		return err_set(err, errlen, "package-folder must not be empty"), -1;
 	return 0;
 }
 
@@ -424,7 +415,7 @@ static int apply_cli(struct pm_cfg *c, const struct pm_cli *cli, char *err, size
 	} opts[] = {{"port", cli->port}, {"address", cli->address}, {"log-level", cli->log_level}};
 	for (size_t i = 0; i < sizeof opts / sizeof *opts; i++)
 		if (opts[i].val && set_scalar(c, key_find(opts[i].key), opts[i].val, inner, sizeof inner) < 0)
-			return errf(err, errlen, "--%s", inner), -1;
+			return err_set(err, errlen, "--%s", inner), -1;
 	return 0;
 }
 
@@ -441,7 +432,7 @@ int pm_cfg_load(struct pm_cfg *c, const struct pm_cli *cli, char *err, size_t er
 	if (load_env(c, err, errlen) < 0 || apply_cli(c, cli, err, errlen) < 0 || check(c, err, errlen) < 0)
 		return -1;
 	if (merge_ignore(c) < 0)
-		return errf(err, errlen, "out of memory"), -1;
+		return err_set(err, errlen, "out of memory"), -1;
 	return 0;
 }
 

@@ -15,6 +15,7 @@
  * JSON of GET /bricks and GET /packages is cached and rebuilt on change.
  */
 #include "pm.h"
+#include "err.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -56,18 +57,6 @@ static const char schema[] =
 	" doc TEXT NOT NULL, UNIQUE(package_id, name));"
 	"CREATE TABLE IF NOT EXISTS controlpeers(address TEXT PRIMARY KEY);";
 
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err == NULL || errlen == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* 24 lowercase hex digits, like the Go PM's MongoDB ObjectIDs: URL- and
  * file-name-safe, as control peers need (titan-services.md §2.2). */
 static int new_id(char out[25])
@@ -84,7 +73,7 @@ static int exec_sql(struct store *s, const char *sql, char *err, size_t errlen)
 {
 	char *msg = NULL;
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		errf(err, errlen, "database: %s", msg ? msg : sqlite3_errmsg(s->db));
+		err_set(err, errlen, "database: %s", msg ? msg : sqlite3_errmsg(s->db));
 		sqlite3_free(msg);
 		return -1;
 	}
@@ -266,12 +255,12 @@ static int take_lock(struct store *s, int *ex, char *err, size_t errlen)
 	snprintf(path, sizeof path, "%s/pm.lock", s->folder);
 	s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (s->lock_fd < 0) {
-		errf(err, errlen, "%s: %s", path, strerror(errno));
+		err_set(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (flock(s->lock_fd, LOCK_EX | LOCK_NB) < 0) {
 		*ex = PM_EX_TEMPFAIL;
-		errf(err, errlen, "%s is in use by another titan-pm-httpd", s->folder);
+		err_set(err, errlen, "%s is in use by another titan-pm-httpd", s->folder);
 		return -1;
 	}
 	return 0;
@@ -280,20 +269,20 @@ static int take_lock(struct store *s, int *ex, char *err, size_t errlen)
 static int prepare_dirs(struct store *s, const char *folder, int *ex, char *err, size_t errlen)
 {
 	if (snprintf(s->folder, sizeof s->folder, "%s", folder) >= (int)sizeof s->folder) {
-		errf(err, errlen, "package-folder: path too long");
+		err_set(err, errlen, "package-folder: path too long");
 		return -1;
 	}
 	snprintf(s->bricks, sizeof s->bricks, "%s/bricks", folder);
 	snprintf(s->tmp, sizeof s->tmp, "%s/tmp", folder);
 	if (mkdir_p(folder) < 0) {
-		errf(err, errlen, "cannot create package folder %s: %s", folder, strerror(errno));
+		err_set(err, errlen, "cannot create package folder %s: %s", folder, strerror(errno));
 		return -1;
 	}
 	if (take_lock(s, ex, err, errlen) < 0)
 		return -1;
 	/* Staging left over from a crash is garbage. */
 	if (arc_rmtree(s->tmp) < 0 || mkdir_p(s->tmp) < 0 || mkdir_p(s->bricks) < 0) {
-		errf(err, errlen, "cannot prepare %s: %s", folder, strerror(errno));
+		err_set(err, errlen, "cannot prepare %s: %s", folder, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -308,14 +297,14 @@ static int open_db(struct store *s, const char *db, char *err, size_t errlen)
 		snprintf(path, sizeof path, "%s/pm.sqlite", s->folder);
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
 		    NULL) != SQLITE_OK) {
-		errf(err, errlen, "database %s: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		err_set(err, errlen, "database %s: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
 		return -1;
 	}
 	sqlite3_busy_timeout(s->db, 5000);
 	char inner[512];
 	if (exec_sql(s, "PRAGMA journal_mode=WAL;", inner, sizeof inner) < 0 ||
 		exec_sql(s, schema, inner, sizeof inner) < 0) {
-		errf(err, errlen, "%s: %s", path, inner);
+		err_set(err, errlen, "%s: %s", path, inner);
 		return -1;
 	}
 	return 0;
@@ -386,7 +375,7 @@ struct store *store_open(const char *folder, const char *db, int *ex, char *err,
 	struct store *s = calloc(1, sizeof *s);
 	*ex = PM_EX_CANTCREAT;
 	if (s == NULL) {
-		errf(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		return NULL;
 	}
 	s->lock_fd = -1;
@@ -398,7 +387,7 @@ struct store *store_open(const char *folder, const char *db, int *ex, char *err,
 	check_files(s);
 	rebuild_caches(s);
 	if (s->bricks_cache == NULL || s->packages_cache == NULL) {
-		errf(err, errlen, "database: cannot read the stored packages");
+		err_set(err, errlen, "database: cannot read the stored packages");
 		store_close(s);
 		return NULL;
 	}
@@ -462,7 +451,7 @@ static int move_in(struct store *s, const char *staged, const char *name, struct
 	char path[1400];
 	snprintf(path, sizeof path, "%s/%s", s->bricks, name);
 	if (rename(staged, path) < 0) {
-		errf(err, errlen, "cannot store %s: %s", path, strerror(errno));
+		err_set(err, errlen, "cannot store %s: %s", path, strerror(errno));
 		return -1;
 	}
 	files_add(added, name);
@@ -492,7 +481,7 @@ static int package_row(struct store *s, const struct new_package *p, char pid[25
 	r = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
 out:
 	if (r < 0)
-		errf(err, errlen, "database: %s", sqlite3_errmsg(s->db));
+		err_set(err, errlen, "database: %s", sqlite3_errmsg(s->db));
 	sqlite3_finalize(st);
 	return r;
 }
@@ -525,7 +514,7 @@ static int brick_row(struct store *s, const char *pid, struct new_brick *b, int6
 	int64_t old_lm = 0;
 	int found = existing_brick(s, pid, b, &old_lm, old);
 	if (found < 0 || (!found && new_id(b->id) < 0))
-		return errf(err, errlen, "database: %s", sqlite3_errmsg(s->db)), -1;
+		return err_set(err, errlen, "database: %s", sqlite3_errmsg(s->db)), -1;
 	/* Strictly growing, even for two uploads within one second: a
 	 * control peer re-downloads only when the value is newer. */
 	b->lastmodified = now > old_lm ? now : old_lm + 1;
@@ -554,7 +543,7 @@ static int brick_row(struct store *s, const char *pid, struct new_brick *b, int6
 		r = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
 	}
 	if (r < 0)
-		errf(err, errlen, "database: %s", sqlite3_errmsg(s->db));
+		err_set(err, errlen, "database: %s", sqlite3_errmsg(s->db));
 	sqlite3_finalize(st);
 	free(doc);
 	return r;
@@ -591,7 +580,7 @@ static long delete_locked(struct store *s, const char *name, struct files *gone,
 				   "WHERE p.name = ?");
 	long n = 0;
 	if (st == NULL)
-		return errf(err, errlen, "database: %s", sqlite3_errmsg(s->db)), -1;
+		return err_set(err, errlen, "database: %s", sqlite3_errmsg(s->db)), -1;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		n++;
@@ -605,7 +594,7 @@ static long delete_locked(struct store *s, const char *name, struct files *gone,
 	int r = st ? (sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC), sqlite3_step(st)) : SQLITE_ERROR;
 	sqlite3_finalize(st);
 	if (r != SQLITE_DONE)
-		return errf(err, errlen, "database: %s", sqlite3_errmsg(s->db)), -1;
+		return err_set(err, errlen, "database: %s", sqlite3_errmsg(s->db)), -1;
 	return n;
 }
 
@@ -687,7 +676,7 @@ static int peer_exec(struct store *s, const char *sql, const char *addr, char *e
 	int r = st ? (sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC), sqlite3_step(st)) : SQLITE_ERROR;
 	sqlite3_finalize(st);
 	if (r != SQLITE_DONE)
-		return errf(err, errlen, "database: %s", sqlite3_errmsg(s->db)), -1;
+		return err_set(err, errlen, "database: %s", sqlite3_errmsg(s->db)), -1;
 	return 0;
 }
 
@@ -699,7 +688,7 @@ int store_peer_add(struct store *s, const char *addr, char *err, size_t errlen)
 	bool known = st && (sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC), sqlite3_step(st)) == SQLITE_ROW;
 	sqlite3_finalize(st);
 	if (!known && peer_count(s) >= (int)PM_MAX_CONTROLPEERS) {
-		errf(err, errlen, "more than %u control peers registered", PM_MAX_CONTROLPEERS);
+		err_set(err, errlen, "more than %u control peers registered", PM_MAX_CONTROLPEERS);
 		r = 1;
 	} else
 		r = peer_exec(s, "INSERT OR IGNORE INTO controlpeers(address) VALUES(?)", addr, err, errlen);
